@@ -1,0 +1,134 @@
+"""Atomic `value = value + delta` upserts, the same SQL on SQLite and PostgreSQL.
+
+Running totals are never read, changed and written back by Python: two
+transactions doing that at once would lose one of the increments. Both
+databases support `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, which
+changes the row under its lock and tells us the value after the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from spur.engine.periods import PeriodKind
+from spur.models.fields import ScaledDecimalField
+
+VALUE_SCALE = ScaledDecimalField(scale=4)
+
+
+def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:
+    """Bind markers for `count` values in the connection's dialect."""
+    if conn.capabilities.dialect == "postgres":
+        return [f"${n}" for n in range(start, start + count)]
+    return ["?"] * count
+
+
+@dataclass(frozen=True)
+class TotalDelta:
+    """An increment to one member's or team's total of a metric in a period."""
+
+    metric_id: int
+    scope: str
+    subject_id: int
+    period_kind: PeriodKind
+    period_start: date
+    delta: Decimal
+
+
+async def add_to_totals(
+    conn: BaseDBAsyncClient, company_id: int, deltas: Sequence[TotalDelta], now: datetime
+) -> None:
+    """Add every delta to its metric_total row, in one statement."""
+    if not deltas:
+        return
+    rows: list[str] = []
+    values: list[Any] = []
+    for item in deltas:
+        row = _total_row(conn, company_id, item, now)
+        marks = placeholders(conn, len(row), start=len(values) + 1)
+        rows.append(f"({', '.join(marks)})")
+        values += row
+    sql = (
+        "INSERT INTO metric_total (company_id, metric_id, scope, subject_id, "
+        "member_id, team_id, period_kind, period_start, value, updated_at) "
+        f"VALUES {', '.join(rows)} "
+        "ON CONFLICT (metric_id, scope, subject_id, period_kind, period_start) "
+        "DO UPDATE SET value = metric_total.value + excluded.value, "
+        "updated_at = excluded.updated_at"
+    )
+    await conn.execute_query(sql, values)
+
+
+def _total_row(
+    conn: BaseDBAsyncClient, company_id: int, item: TotalDelta, now: datetime
+) -> list[Any]:
+    member_id = item.subject_id if item.scope == "member" else None
+    team_id = item.subject_id if item.scope == "team" else None
+    return [
+        company_id, item.metric_id, item.scope, item.subject_id, member_id, team_id,
+        item.period_kind.value, _db_date(conn, item.period_start),
+        VALUE_SCALE.to_storage(item.delta), _db_time(conn, now),
+    ]
+
+
+@dataclass(frozen=True)
+class ProgressChange:
+    """A goal's value in one period before and after an activity."""
+
+    goal_id: int
+    period_start: date
+    before: Decimal
+    after: Decimal
+    target: Decimal
+
+
+async def add_to_progress(
+    conn: BaseDBAsyncClient,
+    goal_id: int,
+    period_start: date,
+    delta: Decimal,
+    target: Decimal,
+    now: datetime,
+) -> ProgressChange:
+    """Add `delta` to a goal's progress in a period; returns before and after.
+
+    The target is copied onto the row when it is created, so changing a goal
+    later leaves the periods already under way as they were.
+    """
+    marks = placeholders(conn, 5)
+    sql = (
+        "INSERT INTO goal_progress (goal_id, period_start, current, target, "
+        f"updated_at) VALUES ({', '.join(marks)}) "
+        "ON CONFLICT (goal_id, period_start) DO UPDATE SET "
+        "current = goal_progress.current + excluded.current, "
+        "updated_at = excluded.updated_at RETURNING current, target"
+    )
+    stored_delta = VALUE_SCALE.to_storage(delta)
+    _, rows = await conn.execute_query(
+        sql,
+        [goal_id, _db_date(conn, period_start), stored_delta,
+         VALUE_SCALE.to_storage(target), _db_time(conn, now)],
+    )
+    after, stored_target = _decimal(rows[0][0]), _decimal(rows[0][1])
+    return ProgressChange(goal_id, period_start, after - delta, after, stored_target)
+
+
+def _decimal(stored: Any) -> Decimal:
+    value = VALUE_SCALE.to_python_value(stored)
+    assert value is not None
+    return value
+
+
+def _db_date(conn: BaseDBAsyncClient, value: date) -> date | str:
+    return value.isoformat() if conn.capabilities.dialect == "sqlite" else value
+
+
+def _db_time(conn: BaseDBAsyncClient, value: datetime) -> datetime | str:
+    # Tortoise stores SQLite datetimes as ISO text; asyncpg wants the object.
+    return value.isoformat() if conn.capabilities.dialect == "sqlite" else value
