@@ -66,12 +66,13 @@ class Context:
     viewer_or_none: Viewer | None = None
     request_id: str = ""
     connection_params: dict[str, Any] = field(default_factory=dict)
+    auth_error: str | None = None
 
     @property
     def viewer(self) -> Viewer:
         """The signed-in member; raises `UNAUTHENTICATED` when there is none."""
         if self.viewer_or_none is None:
-            raise Unauthenticated("Sign in to do this.")
+            raise Unauthenticated(self.auth_error or "Sign in to do this.")
         return self.viewer_or_none
 
     def require_role(self, *roles: Role) -> Viewer:

@@ -24,11 +24,8 @@ class SpurError(Exception):
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details
-
-    def extensions(self) -> dict[str, Any]:
-        """The `extensions` object sent with the error."""
-        return {"code": str(self.code), **self.details}
+        # GraphQL errors copy `extensions` from the exception they wrap.
+        self.extensions: dict[str, Any] = {"code": str(self.code), **details}
 
 
 class Unauthenticated(SpurError):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from spur.api.auth import TokenService
 from spur.api.settings import Settings
 from spur.subscriptions.broker import Broker
 from spur.subscriptions.relay import Relay
@@ -23,4 +24,5 @@ class Services:
     settings: Settings
     broker: Broker
     relay: Relay
+    tokens: TokenService
     clock: Callable[[], datetime] = field(default=utc_now)

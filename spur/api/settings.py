@@ -31,6 +31,7 @@ class Settings:
     max_tokens: int
     connection_init_seconds: int
     keepalive_seconds: int
+    late_days: int
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (the CLI's flags win over the env)."""
@@ -62,4 +63,5 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         max_tokens=config("SPUR_MAX_TOKENS", cast=int, default=2000),
         connection_init_seconds=config("SPUR_WS_INIT_SECONDS", cast=int, default=5),
         keepalive_seconds=config("SPUR_WS_KEEPALIVE_SECONDS", cast=int, default=15),
+        late_days=config("SPUR_LATE_DAYS", cast=int, default=10),
     )

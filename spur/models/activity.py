@@ -21,7 +21,9 @@ class Activity(Model):
         "models.Member", related_name="activities", on_delete=fields.CASCADE
     )
     recorded_by: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
-        "models.Member", related_name="recorded_activities", null=True,
+        "models.Member",
+        related_name="recorded_activities",
+        null=True,
         on_delete=fields.SET_NULL,
     )
     kind = fields.CharEnumField(ActivityKind, max_length=24)

@@ -45,7 +45,9 @@ class Team(Model):
     name = fields.CharField(max_length=200)
     market = fields.CharField(max_length=16, null=True)
     manager: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
-        "models.Member", related_name="managed_teams", null=True,
+        "models.Member",
+        related_name="managed_teams",
+        null=True,
         on_delete=fields.SET_NULL,
     )
 

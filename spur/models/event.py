@@ -48,7 +48,9 @@ class AchievementEvent(Model):
     period_start = fields.DateField(null=True)
     ledger_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = (
         fields.ForeignKeyField(
-            "models.LedgerEntry", related_name="events", null=True,
+            "models.LedgerEntry",
+            related_name="events",
+            null=True,
             on_delete=fields.CASCADE,
         )
     )

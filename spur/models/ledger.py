@@ -61,7 +61,9 @@ class LedgerEntry(Model):
     status = fields.CharEnumField(RewardStatus, max_length=16)
     source_activity: fields.ForeignKeyNullableRelation[Activity] = (
         fields.ForeignKeyField(
-            "models.Activity", related_name="ledger", null=True,
+            "models.Activity",
+            related_name="ledger",
+            null=True,
             on_delete=fields.RESTRICT,
         )
     )
@@ -72,7 +74,9 @@ class LedgerEntry(Model):
     rule_ref = fields.CharField(max_length=64)
     inputs = fields.JSONField(default=dict)
     reverses: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
-        "models.LedgerEntry", related_name="reversals", null=True,
+        "models.LedgerEntry",
+        related_name="reversals",
+        null=True,
         on_delete=fields.RESTRICT,
     )
     earned_at = fields.DatetimeField()

@@ -51,11 +51,15 @@ class MetricTotal(Model):
     )
     scope = fields.CharField(max_length=16)
     member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
-        "models.Member", related_name="metric_totals", null=True,
+        "models.Member",
+        related_name="metric_totals",
+        null=True,
         on_delete=fields.CASCADE,
     )
     team: fields.ForeignKeyNullableRelation[Team] = fields.ForeignKeyField(
-        "models.Team", related_name="metric_totals", null=True,
+        "models.Team",
+        related_name="metric_totals",
+        null=True,
         on_delete=fields.CASCADE,
     )
     subject_id = fields.IntField()

@@ -1,5 +1,9 @@
 """Atomic `value = value + delta` upserts, the same SQL on SQLite and PostgreSQL.
 
+Values are bound as Python objects: Tortoise registers SQLite adapters that
+store dates and UTC datetimes exactly as its ORM does, so raw rows and ORM
+rows compare alike.
+
 Running totals are never read, changed and written back by Python: two
 transactions doing that at once would lose one of the increments. Both
 databases support `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, which
@@ -16,7 +20,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from spur.engine.periods import PeriodKind
+from spur.engine.periods import PeriodKind, as_utc
 from spur.models.fields import ScaledDecimalField
 
 VALUE_SCALE = ScaledDecimalField(scale=4)
@@ -42,7 +46,10 @@ class TotalDelta:
 
 
 async def add_to_totals(
-    conn: BaseDBAsyncClient, company_id: int, deltas: Sequence[TotalDelta], now: datetime
+    conn: BaseDBAsyncClient,
+    company_id: int,
+    deltas: Sequence[TotalDelta],
+    now: datetime,
 ) -> None:
     """Add every delta to its metric_total row, in one statement."""
     if not deltas:
@@ -54,8 +61,9 @@ async def add_to_totals(
         marks = placeholders(conn, len(row), start=len(values) + 1)
         rows.append(f"({', '.join(marks)})")
         values += row
+    # Only bind markers are formatted into the SQL.
     sql = (
-        "INSERT INTO metric_total (company_id, metric_id, scope, subject_id, "
+        "INSERT INTO metric_total (company_id, metric_id, scope, subject_id, "  # noqa: S608
         "member_id, team_id, period_kind, period_start, value, updated_at) "
         f"VALUES {', '.join(rows)} "
         "ON CONFLICT (metric_id, scope, subject_id, period_kind, period_start) "
@@ -71,9 +79,16 @@ def _total_row(
     member_id = item.subject_id if item.scope == "member" else None
     team_id = item.subject_id if item.scope == "team" else None
     return [
-        company_id, item.metric_id, item.scope, item.subject_id, member_id, team_id,
-        item.period_kind.value, _db_date(conn, item.period_start),
-        VALUE_SCALE.to_storage(item.delta), _db_time(conn, now),
+        company_id,
+        item.metric_id,
+        item.scope,
+        item.subject_id,
+        member_id,
+        team_id,
+        item.period_kind.value,
+        item.period_start,
+        VALUE_SCALE.to_storage(item.delta),
+        as_utc(now),
     ]
 
 
@@ -103,7 +118,7 @@ async def add_to_progress(
     """
     marks = placeholders(conn, 5)
     sql = (
-        "INSERT INTO goal_progress (goal_id, period_start, current, target, "
+        "INSERT INTO goal_progress (goal_id, period_start, current, target, "  # noqa: S608
         f"updated_at) VALUES ({', '.join(marks)}) "
         "ON CONFLICT (goal_id, period_start) DO UPDATE SET "
         "current = goal_progress.current + excluded.current, "
@@ -112,8 +127,13 @@ async def add_to_progress(
     stored_delta = VALUE_SCALE.to_storage(delta)
     _, rows = await conn.execute_query(
         sql,
-        [goal_id, _db_date(conn, period_start), stored_delta,
-         VALUE_SCALE.to_storage(target), _db_time(conn, now)],
+        [
+            goal_id,
+            period_start,
+            stored_delta,
+            VALUE_SCALE.to_storage(target),
+            as_utc(now),
+        ],
     )
     after, stored_target = _decimal(rows[0][0]), _decimal(rows[0][1])
     return ProgressChange(goal_id, period_start, after - delta, after, stored_target)
@@ -123,12 +143,3 @@ def _decimal(stored: Any) -> Decimal:
     value = VALUE_SCALE.to_python_value(stored)
     assert value is not None
     return value
-
-
-def _db_date(conn: BaseDBAsyncClient, value: date) -> date | str:
-    return value.isoformat() if conn.capabilities.dialect == "sqlite" else value
-
-
-def _db_time(conn: BaseDBAsyncClient, value: datetime) -> datetime | str:
-    # Tortoise stores SQLite datetimes as ISO text; asyncpg wants the object.
-    return value.isoformat() if conn.capabilities.dialect == "sqlite" else value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+
 import strawberry
 
 from spur.api.errors import BadUserInput
@@ -30,7 +31,7 @@ def serialize_datetime(value: datetime) -> str:
 def parse_decimal(value: object) -> Decimal:
     """A decimal number sent as a JSON string (floats would lose cents)."""
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise BadUserInput("Decimal must be sent as a string such as \"500.00\".")
+        raise BadUserInput('Decimal must be sent as a string such as "500.00".')
     try:
         parsed = Decimal(str(value).strip())
     except InvalidOperation as error:

@@ -1,16 +1,18 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
 from spur.engine.metrics import ActivityKind, Aggregation
 from spur.engine.periods import PeriodKind
 from spur.models.company import IncentivePreference, Role
 from spur.models.event import EventKind
 from spur.models.fields import ScaledDecimalField
 from spur.models.ledger import RewardKind, RewardStatus
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 # Team and Member refer to each other: Team is created without its manager,
 # which is added once Member exists; tables come in foreign-key order.

@@ -1,0 +1,65 @@
+"""The `spur` command: serve the API, migrate a database, fill the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import uvicorn
+
+from spur.api.logs import configure_logging
+from spur.api.settings import Settings, load_settings
+from spur.models.database import migrate_database
+
+logger = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `spur` console script."""
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    if args.database_url:
+        settings = settings.with_overrides(database_url=args.database_url)
+    configure_logging(json_lines=settings.log_json)
+    args.run(args, settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spur", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the GraphQL API")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="fill an empty database with the demo company",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    migrate = commands.add_parser("migrate", help="apply pending migrations")
+    migrate.set_defaults(run=_migrate)
+    for command in (serve, migrate):
+        command.add_argument("--database-url", help="overrides SPUR_DATABASE_URL")
+    return parser
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    from spur.api.app import create_app
+
+    app = create_app(settings, demo=args.demo or settings.demo)
+    logger.info("serving on http://%s:%s/graphql", args.host, args.port)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        ws="websockets-sansio",
+        proxy_headers=False,
+    )
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> None:
+    asyncio.run(migrate_database(settings.database_url))
+    logger.info("database is up to date")

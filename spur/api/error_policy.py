@@ -1,0 +1,62 @@
+"""The schema extension that gives every error a stable code.
+
+Errors we raise on purpose (`SpurError`) keep their message and code. Syntax,
+validation and variable errors become `BAD_USER_INPUT`. Anything else is a
+bug: it is logged with the request id and the client sees only that id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from spur.api.errors import ErrorCode, SpurError
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorPolicy(SchemaExtension):
+    """Registered as a class, so each operation gets its own instance."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [self._coded(error) for error in errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, SpurError):
+            return error
+        if original is None:
+            return _with_code(error, error.message, ErrorCode.BAD_USER_INPUT)
+        request_id = _request_id(self.execution_context.context)
+        logger.error(
+            "unexpected error in %s (request %s)",
+            self.execution_context.operation_name,
+            request_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        message = f"Internal error. Reference: {request_id}."
+        return _with_code(error, message, ErrorCode.INTERNAL, request_id=request_id)
+
+
+def _with_code(
+    error: GraphQLError, message: str, code: ErrorCode, **details: str
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": str(code), **details},
+    )
+
+
+def _request_id(context: object) -> str:
+    return str(getattr(context, "request_id", "") or "unknown")

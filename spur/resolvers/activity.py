@@ -1,0 +1,277 @@
+"""Recording an activity: one transaction from the raw fact to its rewards."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from spur.api.context import Viewer
+from spur.api.errors import BadUserInput, Forbidden, NotFound
+from spur.api.services import Services
+from spur.engine import money
+from spur.engine.metrics import ActivityFacts, MetricSpec, contributions
+from spur.engine.periods import ALL_KINDS, as_utc, period_containing
+from spur.models import (
+    AchievementEvent,
+    Activity,
+    Company,
+    ExchangeRate,
+    LedgerEntry,
+    Member,
+    MetricDefinition,
+    Role,
+)
+from spur.models.upserts import TotalDelta, add_to_totals, placeholders
+from spur.resolvers.activity_input import ActivityDraft, CheckedActivity, check_activity
+from spur.resolvers.goal_progress import GoalOutcome, advance_goals
+from spur.subscriptions.relay import publish_progress
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_COLUMNS = (
+    "company_id",
+    "member_id",
+    "recorded_by_id",
+    "kind",
+    "occurred_at",
+    "recorded_at",
+    "source",
+    "external_id",
+    "quantity",
+    "amount",
+    "currency",
+    "amount_company",
+    "exchange_rate",
+    "market",
+    "product_category",
+    "customer_ref",
+    "new_customer",
+    "response_minutes",
+    "rating",
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording an activity did: the row, and the events it caused."""
+
+    activity: Activity
+    duplicate: bool
+    events: list[AchievementEvent]
+    rewards: list[LedgerEntry]
+    moved: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An order amount in the company currency, and the rate that made it."""
+
+    amount: Decimal
+    rate: Decimal
+
+
+async def record_activity(
+    services: Services, viewer: Viewer, member_id: int | None, draft: ActivityDraft
+) -> Recorded:
+    """Record `draft` for a member once; a repeat of its source and id is a no-op.
+
+    Everything the activity changes (totals, goal progress, ledger lines and
+    events) is written in one transaction or not at all.
+    """
+    member = await _target_member(viewer, member_id)
+    company = await Company.get(id=viewer.company_id)
+    now = services.clock()
+    checked = check_activity(draft, now, viewer.timezone, services.settings.late_days)
+    conversion = await _convert(company, checked, viewer.timezone)
+
+    async with in_transaction() as conn:
+        activity_id = await _insert(conn, member, viewer, checked, conversion, now)
+        if activity_id is None:
+            return await _duplicate(company.id, checked)
+        activity = await Activity.get(id=activity_id).using_db(conn)
+        outcome = await _apply(conn, company, member, activity, now)
+
+    await _announce(services, company, member, outcome)
+    return Recorded(activity, False, outcome.events, outcome.rewards, outcome.moved)
+
+
+async def _announce(
+    services: Services, company: Company, member: Member, outcome: GoalOutcome
+) -> None:
+    """After commit: hand the events to the relay, tell progress bars to move."""
+    if outcome.events:
+        services.relay.poke()
+    if outcome.moved:
+        await publish_progress(
+            services.broker, company.id, outcome.moved, member.id, member.team_id
+        )
+
+
+async def _target_member(viewer: Viewer, member_id: int | None) -> Member:
+    if viewer.role is Role.PARTNER:
+        raise Forbidden("Partner apps may not record activity.")
+    wanted = viewer.member_id if member_id is None else member_id
+    member = await Member.get_or_none(id=wanted, company_id=viewer.company_id)
+    if member is None or not member.is_active:
+        raise NotFound("No such member.")
+    if member.id != viewer.member_id and not _may_record_for(viewer, member):
+        raise Forbidden("Only the member's manager or HR may record for them.")
+    return member
+
+
+def _may_record_for(viewer: Viewer, member: Member) -> bool:
+    if viewer.role is Role.HR_ADMIN:
+        return True
+    return viewer.role is Role.MANAGER and member.team_id in viewer.managed_team_ids
+
+
+async def _convert(
+    company: Company, checked: CheckedActivity, tz: ZoneInfo
+) -> Conversion | None:
+    amount, currency = checked.draft.amount, checked.currency
+    if amount is None or currency is None:
+        return None
+    if currency == company.currency:
+        return Conversion(amount, Decimal(1))
+    on_date = checked.draft.occurred_at.astimezone(tz).date()
+    rate = await ExchangeRate.get_or_none(
+        company_id=company.id, currency=currency, on_date=on_date
+    )
+    if rate is None:
+        raise BadUserInput(
+            f"No {currency}→{company.currency} exchange rate for {on_date}.",
+            field="currency",
+            reason="MISSING_EXCHANGE_RATE",
+        )
+    return Conversion(money.convert(amount, rate.rate, company.currency), rate.rate)
+
+
+async def _insert(
+    conn: BaseDBAsyncClient,
+    member: Member,
+    viewer: Viewer,
+    checked: CheckedActivity,
+    conversion: Conversion | None,
+    now: datetime,
+) -> int | None:
+    """Insert the activity unless its (source, external id) is known; its id."""
+    values = _row(member, viewer, checked, conversion, now)
+    marks = ", ".join(placeholders(conn, len(values)))
+    # Only fixed column names and bind markers are formatted into the SQL.
+    sql = (
+        f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) VALUES ({marks}) "  # noqa: S608
+        "ON CONFLICT (company_id, source, external_id) DO NOTHING RETURNING id"
+    )
+    _, rows = await conn.execute_query(sql, values)
+    return int(rows[0][0]) if rows else None
+
+
+def _row(
+    member: Member,
+    viewer: Viewer,
+    checked: CheckedActivity,
+    conversion: Conversion | None,
+    now: datetime,
+) -> list[object]:
+    draft = checked.draft
+    field = Activity._meta.fields_map
+    return [
+        member.company_id,
+        member.id,
+        viewer.member_id,
+        draft.kind.value,
+        as_utc(draft.occurred_at),
+        as_utc(now),
+        checked.source,
+        checked.external_id,
+        field["quantity"].to_db_value(checked.quantity, None),
+        field["amount"].to_db_value(draft.amount, None),
+        checked.currency,
+        field["amount_company"].to_db_value(conversion and conversion.amount, None),
+        field["exchange_rate"].to_db_value(conversion and conversion.rate, None),
+        checked.market,
+        draft.product_category,
+        draft.customer_ref,
+        draft.new_customer,
+        draft.response_minutes,
+        field["rating"].to_db_value(checked.rating, None),
+    ]
+
+
+async def _duplicate(company_id: int, checked: CheckedActivity) -> Recorded:
+    activity = await Activity.get(
+        company_id=company_id, source=checked.source, external_id=checked.external_id
+    )
+    return Recorded(activity, True, [], [], [])
+
+
+async def _apply(
+    conn: BaseDBAsyncClient,
+    company: Company,
+    member: Member,
+    activity: Activity,
+    now: datetime,
+) -> GoalOutcome:
+    metrics = await MetricDefinition.filter(company_id=company.id).using_db(conn)
+    deltas = contributions([_spec(metric) for metric in metrics], _facts(activity))
+    if not deltas:
+        return GoalOutcome([], [], [])
+    by_key = {metric.key: metric for metric in metrics}
+    changes = {by_key[key].id: delta for key, delta in deltas.items()}
+    tz = ZoneInfo(company.timezone)
+    await add_to_totals(
+        conn, company.id, _total_deltas(member, activity, changes, tz), now
+    )
+    return await advance_goals(conn, company, member, activity, changes, now)
+
+
+def _spec(metric: MetricDefinition) -> MetricSpec:
+    return MetricSpec(
+        key=metric.key,
+        activity_kind=metric.activity_kind,
+        aggregation=metric.aggregation,
+        market=metric.market,
+        product_category=metric.product_category,
+        new_customer=metric.new_customer,
+        reply_within_minutes=metric.reply_within_minutes,
+    )
+
+
+def _facts(activity: Activity) -> ActivityFacts:
+    return ActivityFacts(
+        kind=activity.kind,
+        quantity=activity.quantity,
+        amount=activity.amount_company,
+        market=activity.market,
+        product_category=activity.product_category,
+        new_customer=activity.new_customer,
+        response_minutes=activity.response_minutes,
+        rating=activity.rating,
+    )
+
+
+def _total_deltas(
+    member: Member, activity: Activity, changes: dict[int, Decimal], tz: ZoneInfo
+) -> list[TotalDelta]:
+    scopes = [("member", member.id)]
+    if member.team_id is not None:
+        scopes.append(("team", member.team_id))
+    return [
+        TotalDelta(
+            metric_id,
+            scope,
+            subject,
+            kind,
+            period_containing(kind, activity.occurred_at, tz).start_date,
+            delta,
+        )
+        for metric_id, delta in changes.items()
+        for kind in ALL_KINDS
+        for scope, subject in scopes
+    ]

@@ -1,0 +1,108 @@
+"""Per-request DataLoaders: each batch is one query, whatever the list length."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from spur.models import (
+    AchievementEvent,
+    Goal,
+    GoalProgress,
+    LedgerEntry,
+    Member,
+    MetricDefinition,
+    Team,
+)
+
+M = TypeVar("M", bound=Model)
+ProgressKey = tuple[int, date]
+
+
+async def _by_id(model: type[M], ids: Sequence[int]) -> list[M | None]:
+    rows = {row.pk: row for row in await model.filter(id__in=list(set(ids)))}
+    return [rows.get(key) for key in ids]
+
+
+class ByIdLoader(DataLoader[int, M | None]):
+    """Rows of one model by primary key, `None` for unknown ids."""
+
+    def __init__(self, model: type[M]) -> None:
+        async def load(ids: list[int]) -> list[M | None]:
+            return await _by_id(model, ids)
+
+        super().__init__(load_fn=load)
+
+
+class ProgressByGoalPeriodLoader(DataLoader[ProgressKey, GoalProgress | None]):
+    """A goal's stored progress in one period (`None` before any activity)."""
+
+    def __init__(self) -> None:
+        super().__init__(load_fn=self._load)
+
+    @staticmethod
+    async def _load(keys: list[ProgressKey]) -> list[GoalProgress | None]:
+        goal_ids = {goal_id for goal_id, _ in keys}
+        starts = {start for _, start in keys}
+        rows = await GoalProgress.filter(goal_id__in=goal_ids, period_start__in=starts)
+        found = {(row.goal_id, row.period_start): row for row in rows}
+        return [found.get(key) for key in keys]
+
+
+class ChildrenByGoalLoader(DataLoader[int, list[Goal]]):
+    """The child goals of each goal, in creation order."""
+
+    def __init__(self) -> None:
+        super().__init__(load_fn=self._load)
+
+    @staticmethod
+    async def _load(parent_ids: list[int]) -> list[list[Goal]]:
+        children: dict[int, list[Goal]] = {key: [] for key in parent_ids}
+        for goal in await Goal.filter(parent_id__in=parent_ids).order_by("id"):
+            assert goal.parent_id is not None
+            children[goal.parent_id].append(goal)
+        return [children[key] for key in parent_ids]
+
+
+@dataclass
+class Loaders:
+    """A fresh set of loaders for every request, so nothing leaks between them."""
+
+    member: ByIdLoader[Member] = field(default_factory=lambda: ByIdLoader(Member))
+    team: ByIdLoader[Team] = field(default_factory=lambda: ByIdLoader(Team))
+    goal: ByIdLoader[Goal] = field(default_factory=lambda: ByIdLoader(Goal))
+    metric: ByIdLoader[MetricDefinition] = field(
+        default_factory=lambda: ByIdLoader(MetricDefinition)
+    )
+    ledger_entry: ByIdLoader[LedgerEntry] = field(
+        default_factory=lambda: ByIdLoader(LedgerEntry)
+    )
+    event: ByIdLoader[AchievementEvent] = field(
+        default_factory=lambda: ByIdLoader(AchievementEvent)
+    )
+    progress: ProgressByGoalPeriodLoader = field(
+        default_factory=ProgressByGoalPeriodLoader
+    )
+    children: ChildrenByGoalLoader = field(default_factory=ChildrenByGoalLoader)
+
+    def prime_all(self, rows: Sequence[Any]) -> None:
+        """Seed loaders with rows already fetched, so no query repeats them."""
+        for row in rows:
+            loader = _PRIMERS.get(type(row))
+            if loader is not None:
+                getattr(self, loader).prime(row.pk, row)
+
+
+_PRIMERS = {
+    Member: "member",
+    Team: "team",
+    Goal: "goal",
+    LedgerEntry: "ledger_entry",
+    AchievementEvent: "event",
+    MetricDefinition: "metric",
+}

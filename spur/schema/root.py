@@ -1,0 +1,59 @@
+"""The schema: only assembles each domain's queries, mutations and subscriptions."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from spur.api.error_policy import ErrorPolicy
+from spur.api.settings import Settings
+from spur.schema.achievement import AchievementSubscription
+from spur.schema.activity import ActivityMutation
+from spur.schema.auth import AuthMutation
+from spur.schema.member import MemberQuery
+from spur.schema.scalars import SCALAR_MAP
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(
+        description="Any object with a global id that the viewer may see."
+    )
+
+
+@strawberry.type
+class Query(MemberQuery, NodeQuery):
+    """Everything a client can read."""
+
+
+@strawberry.type
+class Mutation(AuthMutation, ActivityMutation):
+    """Everything a client can change."""
+
+
+@strawberry.type
+class Subscription(AchievementSubscription):
+    """Live events over `graphql-transport-ws`."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with the limits from settings; extensions are per-operation."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=True, relay_max_results=100
+        ),
+        extensions=[
+            ErrorPolicy,
+            # Factories, not instances: Strawberry calls each once per operation.
+            partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
+            partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        ],
+    )
