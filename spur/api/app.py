@@ -91,7 +91,7 @@ class SpurGraphQL(GraphQL[Context, None]):
     async def on_ws_connect(
         self, context: Context
     ) -> UnsetType | dict[str, object] | None:
-        params = context.connection_params
+        params: object = context.connection_params
         raw = params.get("authorization") if isinstance(params, dict) else None
         token = bearer_token(raw) if isinstance(raw, str) else None
         if token is None:
@@ -102,7 +102,8 @@ class SpurGraphQL(GraphQL[Context, None]):
             context.viewer_or_none = await self.viewer_for(token)
         except SpurError as error:
             raise ConnectionRejectionError({"message": error.message}) from error
-        return UNSET
+        acknowledge: UnsetType = UNSET  # an empty connection_ack
+        return acknowledge
 
 
 async def health(request: Request) -> JSONResponse:

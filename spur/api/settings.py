@@ -41,7 +41,7 @@ class Settings:
 def load_settings(env_file: str | None = ".env") -> Settings:
     """Read the environment once; the app is built from the result."""
     config = Config(env_file if env_file else None)
-    secret = config("SPUR_JWT_SECRET", cast=Secret, default="")
+    secret = Secret(config("SPUR_JWT_SECRET", default=""))
     if not str(secret):
         # A per-process secret keeps a fresh demo working with nothing to set;
         # tokens then die with the process and instances cannot share them.

@@ -72,7 +72,7 @@ class LedgerEntry(Model):
     )
     period_start = fields.DateField(null=True)
     rule_ref = fields.CharField(max_length=64)
-    inputs = fields.JSONField(default=dict)
+    inputs: dict[str, str] = fields.JSONField(default=dict)
     reverses: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
         "models.LedgerEntry",
         related_name="reversals",

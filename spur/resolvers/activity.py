@@ -94,7 +94,7 @@ async def record_activity(
         activity_id = await _insert(conn, member, viewer, checked, conversion, now)
         if activity_id is None:
             return await _duplicate(company.id, checked)
-        activity = await Activity.get(id=activity_id).using_db(conn)
+        activity = await Activity.filter(id=activity_id).using_db(conn).get()
         outcome = await _apply(conn, company, member, activity, now)
 
     await _announce(services, company, member, outcome)
@@ -180,7 +180,6 @@ def _row(
     now: datetime,
 ) -> list[object]:
     draft = checked.draft
-    field = Activity._meta.fields_map
     return [
         member.company_id,
         member.id,
@@ -190,18 +189,23 @@ def _row(
         as_utc(now),
         checked.source,
         checked.external_id,
-        field["quantity"].to_db_value(checked.quantity, None),
-        field["amount"].to_db_value(draft.amount, None),
+        _stored("quantity", checked.quantity),
+        _stored("amount", draft.amount),
         checked.currency,
-        field["amount_company"].to_db_value(conversion and conversion.amount, None),
-        field["exchange_rate"].to_db_value(conversion and conversion.rate, None),
+        _stored("amount_company", conversion and conversion.amount),
+        _stored("exchange_rate", conversion and conversion.rate),
         checked.market,
         draft.product_category,
         draft.customer_ref,
         draft.new_customer,
         draft.response_minutes,
-        field["rating"].to_db_value(checked.rating, None),
+        _stored("rating", checked.rating),
     ]
+
+
+def _stored(name: str, value: object) -> object:
+    """A value as the model's field stores it (scaled integers for decimals)."""
+    return Activity._meta.fields_map[name].to_db_value(value, Activity)
 
 
 async def _duplicate(company_id: int, checked: CheckedActivity) -> Recorded:

@@ -289,7 +289,12 @@ class _EventWriter:
 async def _manager_language(conn: BaseDBAsyncClient, member: Member) -> str:
     if member.team_id is None:
         return member.language
-    team = await Team.get(id=member.team_id).using_db(conn).prefetch_related("manager")
+    team = (
+        await Team.filter(id=member.team_id)
+        .using_db(conn)
+        .select_related("manager")
+        .get()
+    )
     manager = team.manager
     return manager.language if manager is not None else member.language
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from spur.api.errors import BadUserInput
 
@@ -41,7 +42,7 @@ def parse_decimal(value: object) -> Decimal:
     return parsed
 
 
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     datetime: strawberry.scalar(
         name="DateTime",
         description="An ISO 8601 instant with a UTC offset.",
