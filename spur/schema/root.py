@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
-from strawberry import relay
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
@@ -15,14 +14,8 @@ from spur.schema.achievement import AchievementSubscription
 from spur.schema.activity import ActivityMutation
 from spur.schema.auth import AuthMutation
 from spur.schema.member import MemberQuery
+from spur.schema.node import NodeQuery
 from spur.schema.scalars import SCALAR_MAP
-
-
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(
-        description="Any object with a global id that the viewer may see."
-    )
 
 
 @strawberry.type

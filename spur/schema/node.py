@@ -1,0 +1,52 @@
+"""The Relay `node(id:)` field: any object by global id, if the viewer may see it."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types.base import StrawberryObjectDefinition
+
+from spur.api.context import Context
+from spur.resolvers.permissions import IsAuthenticated
+
+
+@strawberry.type
+class NodeQuery:
+    # A plain resolver rather than `relay.node()`: that helper's extension
+    # rewrites the shared field object and refuses a second schema build,
+    # while the app, the SDL export and the tests each build one.
+    @strawberry.field(
+        description="Any object with a global id that the viewer may see.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def node(
+        self,
+        info: strawberry.Info[Context, Any],
+        id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The ID of the object.")
+        ],
+    ) -> relay.Node | None:
+        node_type = _node_type(info, id.type_name)
+        if node_type is None:
+            return None
+        found = node_type.resolve_nodes(
+            info=info, node_ids=[id.node_id], required=False
+        )
+        nodes = await found if inspect.isawaitable(found) else found
+        return next(iter(nodes), None)
+
+
+def _node_type(
+    info: strawberry.Info[Context, Any], name: str
+) -> type[relay.Node] | None:
+    """The Node class named `name`; None for a type that has no global ids."""
+    definition = info.schema.get_type_by_name(name)
+    if not isinstance(definition, StrawberryObjectDefinition):
+        return None
+    origin = definition.origin
+    return (
+        origin if isinstance(origin, type) and issubclass(origin, relay.Node) else None
+    )
