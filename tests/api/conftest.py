@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Secret
 
 from spur.api.app import create_app
+from spur.api.auth import TokenService
 from spur.api.settings import load_settings
 from tests.factories import PASSWORD, World, build_world
 
@@ -47,7 +48,8 @@ async def app(database_url: str, clock: FixedClock) -> AsyncIterator[Starlette]:
     )
     application = create_app(settings)
     application.state.services.clock = clock
-    application.state.services.tokens.clock = clock
+    # TokenService keeps its clock private: give the app one built on ours.
+    application.state.services.tokens = TokenService(settings, clock)
     async with application.router.lifespan_context(application):
         yield application
 
