@@ -1,0 +1,195 @@
+"""Sentences about achievements, in the reader's language.
+
+Messages addressed to the achiever are in the second person; the ``*_by``
+variants are third-person lines for the team feed. Every function takes
+``lang`` first; a language outside SUPPORTED_LANGUAGES falls back to English.
+Amounts arrive already formatted (see ``money.format_money``).
+"""
+
+from __future__ import annotations
+
+from spur.engine.periods import PeriodKind
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
+
+_ZH_TAGS = frozenset({"zh", "zh-cn", "zh-hans", "zh-hans-cn"})
+
+_EN_PERIOD = {
+    PeriodKind.DAY: "today",
+    PeriodKind.WEEK: "this week",
+    PeriodKind.MONTH: "this month",
+    PeriodKind.QUARTER: "this quarter",
+    PeriodKind.YEAR: "this year",
+}
+
+_ZH_PERIOD = {
+    PeriodKind.DAY: "今天",
+    PeriodKind.WEEK: "本周",
+    PeriodKind.MONTH: "本月",
+    PeriodKind.QUARTER: "本季度",
+    PeriodKind.YEAR: "今年",
+}
+
+
+def resolve_language(lang: str) -> str:
+    """The supported language to write in for a requested language tag.
+
+    Simplified Chinese tags (``zh``, ``zh_CN``, ``zh-Hans``…) give ``zh-CN``;
+    anything else gives ``en``.
+    """
+    tag = lang.strip().replace("_", "-").lower()
+    return "zh-CN" if tag in _ZH_TAGS else "en"
+
+
+def _is_zh(lang: str) -> bool:
+    return resolve_language(lang) == "zh-CN"
+
+
+def _en_title(title: str) -> str:
+    return f"“{title}”"
+
+
+def _zh_title(title: str) -> str:
+    return f"「{title}」"
+
+
+def _zh_reward(reward_title: str, amount: str | None) -> str:
+    return f"{amount} {reward_title}" if amount else reward_title
+
+
+def _en_reward(reward_title: str, amount: str | None) -> str:
+    quoted = _en_title(reward_title)
+    return f"{quoted} ({amount})" if amount else quoted
+
+
+def goal_completed(
+    lang: str, *, goal_title: str, period_label: str, period_kind: PeriodKind
+) -> str:
+    """Congratulates the reader on completing a goal for a period."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return f"恭喜！你完成了{when}（{period_label}）的目标{_zh_title(goal_title)}。"
+    when = _EN_PERIOD[period_kind]
+    return (
+        f"You completed {_en_title(goal_title)} for {when} ({period_label}). Well done!"
+    )
+
+
+def milestone_reached(
+    lang: str,
+    *,
+    goal_title: str,
+    percent: int,
+    period_label: str,
+    period_kind: PeriodKind,
+) -> str:
+    """Tells the reader how far along a goal they are, e.g. halfway."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return (
+            f"你已完成{when}（{period_label}）目标{_zh_title(goal_title)}"
+            f"的 {percent}%，继续加油！"
+        )
+    when = _EN_PERIOD[period_kind]
+    where = f"halfway ({percent}%)" if percent == 50 else f"{percent}% of the way"
+    return (
+        f"You are {where} to {_en_title(goal_title)} for {when} ({period_label})."
+        " Keep going!"
+    )
+
+
+def reward_earned(
+    lang: str,
+    *,
+    reward_title: str,
+    amount: str | None,
+    goal_title: str | None,
+    period_kind: PeriodKind | None,
+) -> str:
+    """Tells the reader which reward they earned and, if known, for what."""
+    if _is_zh(lang):
+        reason = _zh_reason(goal_title, period_kind)
+        return f"恭喜你{reason}获得奖励：{_zh_reward(reward_title, amount)}！"
+    reason = _en_reason(goal_title, period_kind)
+    return f"You earned {_en_reward(reward_title, amount)}{reason}. Congratulations!"
+
+
+def _zh_reason(goal_title: str | None, period_kind: PeriodKind | None) -> str:
+    if goal_title is None:
+        return ""
+    when = "" if period_kind is None else _ZH_PERIOD[period_kind]
+    return f"完成{when}目标{_zh_title(goal_title)}，"
+
+
+def _en_reason(goal_title: str | None, period_kind: PeriodKind | None) -> str:
+    if goal_title is None:
+        return ""
+    when = "" if period_kind is None else f" {_EN_PERIOD[period_kind]}"
+    return f" for completing {_en_title(goal_title)}{when}"
+
+
+def goal_completed_by(
+    lang: str,
+    *,
+    member_name: str,
+    goal_title: str,
+    period_label: str,
+    period_kind: PeriodKind,
+) -> str:
+    """Team feed line: a member completed a goal for a period."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return (
+            f"{member_name}完成了{when}（{period_label}）的目标"
+            f"{_zh_title(goal_title)}。"
+        )
+    when = _EN_PERIOD[period_kind]
+    return (
+        f"{member_name} completed {_en_title(goal_title)} for {when} ({period_label})."
+    )
+
+
+def milestone_reached_by(
+    lang: str,
+    *,
+    member_name: str,
+    goal_title: str,
+    percent: int,
+    period_label: str,
+    period_kind: PeriodKind,
+) -> str:
+    """Team feed line: a member got part of the way to a goal."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return (
+            f"{member_name}已完成{when}（{period_label}）目标"
+            f"{_zh_title(goal_title)}的 {percent}%。"
+        )
+    when = _EN_PERIOD[period_kind]
+    where = f"halfway ({percent}%)" if percent == 50 else f"{percent}% of the way"
+    return (
+        f"{member_name} is {where} to {_en_title(goal_title)}"
+        f" for {when} ({period_label})."
+    )
+
+
+def reward_earned_by(
+    lang: str, *, member_name: str, reward_title: str, amount: str | None
+) -> str:
+    """Team feed line: a member earned a reward."""
+    if _is_zh(lang):
+        return f"{member_name}获得了奖励：{_zh_reward(reward_title, amount)}！"
+    return f"{member_name} earned {_en_reward(reward_title, amount)}."
+
+
+def team_event(lang: str, *, member_name: str, inner: str) -> str:
+    """Team feed line made of a member's name and a third-person predicate.
+
+    ``inner`` must already be in the target language and read as what the
+    member did without a subject, e.g. "closed an order with ACME" or
+    "成交了一笔订单". Never pass a second-person message here; use
+    ``goal_completed_by`` or ``reward_earned_by`` for those events.
+    """
+    if _is_zh(lang):
+        return f"{member_name}{inner}"
+    return f"{member_name} {inner}"
