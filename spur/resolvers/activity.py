@@ -168,8 +168,11 @@ async def _insert(
         f"INSERT INTO activity ({', '.join(ACTIVITY_COLUMNS)}) VALUES ({marks}) "  # noqa: S608
         "ON CONFLICT (company_id, source, external_id) DO NOTHING RETURNING id"
     )
-    _, rows = await conn.execute_query(sql, values)
-    return int(rows[0][0]) if rows else None
+    # execute_query on asyncpg runs an INSERT without fetching, dropping the
+    # RETURNING row (every activity would look like a duplicate); the dict
+    # variant fetches on both backends.
+    rows = await conn.execute_query_dict(sql, values)
+    return int(rows[0]["id"]) if rows else None
 
 
 def _row(
