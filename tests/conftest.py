@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 POSTGRES_URL = os.environ.get(
     "SPUR_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -34,3 +35,14 @@ async def database_url(tmp_path: Path) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_tortoise_sql_cache() -> None:
+    """Forget the SQL Tortoise cached for the previous test's database.
+
+    Tortoise caches each model's INSERT statement by connection name, not by
+    dialect, so after a test on SQLite (some always use it) a PostgreSQL test
+    would send `?` bind markers and fail with a syntax error.
+    """
+    EXECUTOR_CACHE.clear()
