@@ -125,7 +125,8 @@ async def add_to_progress(
         "updated_at = excluded.updated_at RETURNING current, target"
     )
     stored_delta = VALUE_SCALE.to_storage(delta)
-    _, rows = await conn.execute_query(
+    # execute_query_dict: asyncpg's execute_query drops RETURNING rows of writes.
+    rows = await conn.execute_query_dict(
         sql,
         [
             goal_id,
@@ -135,7 +136,7 @@ async def add_to_progress(
             as_utc(now),
         ],
     )
-    after, stored_target = _decimal(rows[0][0]), _decimal(rows[0][1])
+    after, stored_target = _decimal(rows[0]["current"]), _decimal(rows[0]["target"])
     return ProgressChange(goal_id, period_start, after - delta, after, stored_target)
 
 
