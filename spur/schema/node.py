@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.types.base import StrawberryObjectDefinition
 
 from spur.api.context import Context
+from spur.api.errors import BadUserInput
 from spur.resolvers.permissions import IsAuthenticated
 
 
@@ -26,17 +27,27 @@ class NodeQuery:
         self,
         info: strawberry.Info[Context, Any],
         id: Annotated[
-            relay.GlobalID, strawberry.argument(description="The ID of the object.")
+            strawberry.ID, strawberry.argument(description="The ID of the object.")
         ],
     ) -> relay.Node | None:
-        node_type = _node_type(info, id.type_name)
+        global_id = _parsed(id)
+        node_type = _node_type(info, global_id.type_name)
         if node_type is None:
             return None
         found = node_type.resolve_nodes(
-            info=info, node_ids=[id.node_id], required=False
+            info=info, node_ids=[global_id.node_id], required=False
         )
         nodes = await found if inspect.isawaitable(found) else found
         return next(iter(nodes), None)
+
+
+def _parsed(value: strawberry.ID) -> relay.GlobalID:
+    # Parsed here, not by the argument type: a malformed id is the client's
+    # mistake, and the GlobalID scalar's own error would read as internal.
+    try:
+        return relay.GlobalID.from_id(str(value))
+    except ValueError as error:  # GlobalIDValueError is one
+        raise BadUserInput("id is not a global id.", field="id") from error
 
 
 def _node_type(
