@@ -160,9 +160,10 @@ class _EventWriter:
                 period_label=period.label,
                 period_kind=period.kind,
             ),
-            messages.milestone_reached(
+            messages.milestone_reached_by(
                 await self._team_lang(),
-                goal_title=f"{self.member.name}: {title}",
+                member_name=self.member.name,
+                goal_title=title,
                 percent=50,
                 period_label=period.label,
                 period_kind=period.kind,
