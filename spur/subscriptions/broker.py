@@ -1,0 +1,169 @@
+"""Fan-out of live messages between the relay and the open subscriptions.
+
+The protocol is deliberately small (publish, a scoped subscription, close) so
+that Redis pub/sub fits it as well as the in-process `MemoryBroker`. A broker
+carries notifications only; the event table stays the source of truth, so a
+subscriber that falls behind is cut off and resumes from its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Final, Protocol, TypeAlias
+
+logger = logging.getLogger(__name__)
+
+Message: TypeAlias = dict[str, Any]
+Subscription: TypeAlias = AsyncIterator[Message]
+
+DEFAULT_QUEUE_SIZE: Final = 1000
+
+
+class SubscriberOverflow(Exception):
+    """A subscriber fell so far behind that its buffer filled up.
+
+    Raised by the subscription's iterator: the socket should be closed so the
+    client reconnects with its last cursor and is served from the database.
+    """
+
+
+class BrokerClosed(RuntimeError):
+    """The broker was closed; it neither publishes nor subscribes any more."""
+
+
+class Broker(Protocol):
+    """Where the relay publishes and subscriptions listen, per channel."""
+
+    async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
+        """Deliver `message` to every current subscriber of `channel`."""
+        ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """A scoped subscription: messages published after entry, until exit.
+
+        Once `__aenter__` returns, nothing published to `channel` afterwards
+        is missed (short of an overflow); leaving the block unsubscribes.
+        """
+        ...
+
+    async def close(self) -> None:
+        """End every subscription (their iterators stop) and refuse new ones."""
+        ...
+
+    def subscriber_count(self, channel: str | None = None) -> int:
+        """Open subscriptions on `channel`, or on all channels with None."""
+        ...
+
+
+def company_channel(company_id: int) -> str:
+    """The channel that carries one company's events and progress."""
+    return f"company:{company_id}"
+
+
+# Queue markers that end a subscription's iteration.
+_CLOSED: Final = object()
+_OVERFLOW: Final = object()
+
+
+class _MemorySubscription:
+    """One subscriber's bounded buffer and its async iterator."""
+
+    def __init__(self, channel: str, maxsize: int) -> None:
+        self.channel = channel
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize)
+        self._ended: object | None = None
+
+    def offer(self, message: Mapping[str, Any]) -> None:
+        """Buffer a copy of `message` without waiting; cut off when full."""
+        if self._ended is not None:
+            return
+        try:
+            self._queue.put_nowait(dict(message))
+        except asyncio.QueueFull:
+            logger.warning("subscriber of %s overflowed; cut off", self.channel)
+            self.end(_OVERFLOW)
+
+    def end(self, signal: object) -> None:
+        """Drop what is buffered and wake the consumer with `signal`."""
+        if self._ended is not None:
+            return
+        self._ended = signal
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(signal)
+
+    def __aiter__(self) -> _MemorySubscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        item = await self._queue.get()
+        if item is _OVERFLOW:
+            self._queue.put_nowait(item)
+            raise SubscriberOverflow(f"subscriber of {self.channel} fell behind")
+        if item is _CLOSED:
+            self._queue.put_nowait(item)
+            raise StopAsyncIteration
+        assert isinstance(item, dict)
+        return item
+
+
+class MemoryBroker:
+    """In-process fan-out: one bounded queue per subscription.
+
+    Publishing never waits for a consumer. A subscriber whose queue is full
+    is cut off (its iterator raises `SubscriberOverflow`) and no longer
+    receives messages; it still counts until its context is left.
+    """
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        self._queue_size = queue_size
+        self._channels: dict[str, set[_MemorySubscription]] = {}
+        self._closed = False
+
+    async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
+        """Copy `message` into every subscriber's buffer of `channel`."""
+        if self._closed:
+            raise BrokerClosed("publish on a closed broker")
+        for subscription in tuple(self._channels.get(channel, ())):
+            subscription.offer(message)
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """A subscription to `channel`, registered on entry, removed on exit."""
+        return self._subscription(channel)
+
+    async def close(self) -> None:
+        """Stop every open subscription; later publishes and subscribes fail."""
+        self._closed = True
+        for subscriptions in self._channels.values():
+            for subscription in subscriptions:
+                subscription.end(_CLOSED)
+
+    def subscriber_count(self, channel: str | None = None) -> int:
+        """Open subscriptions on `channel`, or on every channel."""
+        if channel is not None:
+            return len(self._channels.get(channel, ()))
+        return sum(len(subscriptions) for subscriptions in self._channels.values())
+
+    @asynccontextmanager
+    async def _subscription(self, channel: str) -> AsyncIterator[Subscription]:
+        if self._closed:
+            raise BrokerClosed("subscribe on a closed broker")
+        subscription = _MemorySubscription(channel, self._queue_size)
+        self._channels.setdefault(channel, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            self._detach(subscription)
+
+    def _detach(self, subscription: _MemorySubscription) -> None:
+        subscribers = self._channels.get(subscription.channel)
+        if subscribers is None:
+            return
+        subscribers.discard(subscription)
+        if not subscribers:
+            del self._channels[subscription.channel]
