@@ -29,9 +29,9 @@ class ErrorPolicy(SchemaExtension):
             result.errors = [self._coded(error) for error in errors]
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
+        original = _root_cause(error)
         if isinstance(original, SpurError):
-            return error
+            return _with_code(error, error.message, original.code, **original.details)
         if original is None:
             return _with_code(error, error.message, ErrorCode.BAD_USER_INPUT)
         request_id = _request_id(self.execution_context.context)
@@ -45,8 +45,22 @@ class ErrorPolicy(SchemaExtension):
         return _with_code(error, message, ErrorCode.INTERNAL, request_id=request_id)
 
 
+def _root_cause(error: GraphQLError) -> Exception | None:
+    """The exception behind an error; `None` for GraphQL's own (syntax, types).
+
+    Variable coercion wraps a scalar's exception in a GraphQLError of its own,
+    so the chain is followed to its end.
+    """
+    cause = error.original_error
+    while isinstance(cause, GraphQLError):
+        if cause.original_error is None:
+            return None
+        cause = cause.original_error
+    return cause
+
+
 def _with_code(
-    error: GraphQLError, message: str, code: ErrorCode, **details: str
+    error: GraphQLError, message: str, code: ErrorCode, **details: object
 ) -> GraphQLError:
     return GraphQLError(
         message,

@@ -24,6 +24,7 @@ class SpurError(Exception):
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
         # GraphQL errors copy `extensions` from the exception they wrap.
         self.extensions: dict[str, Any] = {"code": str(self.code), **details}
 
