@@ -12,7 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from spur.api.context import Viewer
-from spur.api.errors import BadUserInput, Forbidden, NotFound
+from spur.api.errors import BadUserInput, Conflict, Forbidden, NotFound
 from spur.api.services import Services
 from spur.engine import money
 from spur.engine.metrics import ActivityFacts, MetricSpec, contributions
@@ -93,7 +93,7 @@ async def record_activity(
     async with in_transaction() as conn:
         activity_id = await _insert(conn, member, viewer, checked, conversion, now)
         if activity_id is None:
-            return await _duplicate(company.id, checked)
+            return await _duplicate(member, checked)
         activity = await Activity.filter(id=activity_id).using_db(conn).get()
         outcome = await _apply(conn, company, member, activity, now)
 
@@ -211,10 +211,19 @@ def _stored(name: str, value: object) -> object:
     return Activity._meta.fields_map[name].to_db_value(value, Activity)
 
 
-async def _duplicate(company_id: int, checked: CheckedActivity) -> Recorded:
+async def _duplicate(member: Member, checked: CheckedActivity) -> Recorded:
     activity = await Activity.get(
-        company_id=company_id, source=checked.source, external_id=checked.external_id
+        company_id=member.company_id,
+        source=checked.source,
+        external_id=checked.external_id,
     )
+    if activity.member_id != member.id:
+        # Not a retry: answering "duplicate" would drop this activity and show
+        # the caller another member's row.
+        raise Conflict(
+            "This source and externalId were recorded for another member.",
+            field="externalId",
+        )
     return Recorded(activity, True, [], [], [])
 
 
