@@ -193,3 +193,28 @@ def team_event(lang: str, *, member_name: str, inner: str) -> str:
     if _is_zh(lang):
         return f"{member_name}{inner}"
     return f"{member_name} {inner}"
+
+
+def _market_suffix(lang: str, market: str | None) -> str:
+    if not market:
+        return ""
+    return f"（{market} 市场）" if _is_zh(lang) else f" in {market}"
+
+
+def order_closed(lang: str, *, amount: str, market: str | None) -> str:
+    """Congratulates the reader on an order they closed."""
+    where = _market_suffix(lang, market)
+    if _is_zh(lang):
+        return f"恭喜你成交了一笔 {amount} 的订单{where}！"
+    return f"You closed an order of {amount}{where}. Nice work!"
+
+
+def order_closed_by(
+    lang: str, *, member_name: str, amount: str, market: str | None
+) -> str:
+    """Team feed line: a member closed an order."""
+    if _is_zh(lang):
+        return (
+            f"{member_name}成交了一笔 {amount} 的订单{_market_suffix(lang, market)}。"
+        )
+    return f"{member_name} closed an order of {amount}{_market_suffix(lang, market)}."

@@ -236,8 +236,6 @@ async def _apply(
 ) -> GoalOutcome:
     metrics = await MetricDefinition.filter(company_id=company.id).using_db(conn)
     deltas = contributions([_spec(metric) for metric in metrics], _facts(activity))
-    if not deltas:
-        return GoalOutcome([], [], [])
     by_key = {metric.key: metric for metric in metrics}
     changes = {by_key[key].id: delta for key, delta in deltas.items()}
     tz = ZoneInfo(company.timezone)

@@ -11,6 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from spur.engine import messages, money
+from spur.engine.metrics import ActivityKind
 from spur.engine.periods import Period, period_containing
 from spur.engine.progress import Milestone, crossed_milestones
 from spur.models import (
@@ -75,6 +76,8 @@ async def advance_goals(
     """
     steps = await _move(conn, company, member, activity, changes, now)
     writer = _EventWriter(conn, company, member, activity, now)
+    if activity.kind is ActivityKind.ORDER_CLOSED:
+        await writer.order_closed()
     for step in steps:
         for milestone in crossed_milestones(
             step.change.before, step.change.after, step.change.target
@@ -92,6 +95,8 @@ async def _move(
     changes: dict[int, Decimal],
     now: datetime,
 ) -> list[GoalStep]:
+    if not changes:
+        return []
     owner = Q(member_id=member.id)
     if member.team_id is not None:
         owner |= Q(team_id=member.team_id)
@@ -254,6 +259,26 @@ class _EventWriter:
         self.rewards.append(entry)
         return entry
 
+    async def order_closed(self) -> None:
+        """A feed line for every order, so a team screen sees sales land."""
+        activity = self.activity
+        amount = money.format_money(
+            activity.amount or Decimal(0), activity.currency or ""
+        )
+        market = activity.market
+        await self._write(
+            EventKind.ORDER_CLOSED,
+            f"activity:{activity.id}:order",
+            None,
+            messages.order_closed(self.member.language, amount=amount, market=market),
+            messages.order_closed_by(
+                await self._team_lang(),
+                member_name=self.member.name,
+                amount=amount,
+                market=market,
+            ),
+        )
+
     async def _event(
         self,
         step: GoalStep,
@@ -264,14 +289,25 @@ class _EventWriter:
         entry: LedgerEntry | None = None,
     ) -> None:
         dedupe = f"reward:{entry.key}" if entry else f"{_goal_key(step)}:{suffix}"
+        await self._write(kind, dedupe, step, message, team_message, entry)
+
+    async def _write(
+        self,
+        kind: EventKind,
+        dedupe: str,
+        step: GoalStep | None,
+        message: str,
+        team_message: str,
+        entry: LedgerEntry | None = None,
+    ) -> None:
         event = await AchievementEvent.create(
             using_db=self.conn,
             company_id=self.company.id,
             kind=kind,
             member_id=self.member.id,
             team_id=self.member.team_id,
-            goal_id=step.goal.id,
-            period_start=step.period.start_date,
+            goal_id=step.goal.id if step else None,
+            period_start=step.period.start_date if step else None,
             ledger_entry_id=entry.id if entry else None,
             dedupe_key=dedupe,
             message=message,

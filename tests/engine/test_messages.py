@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spur.engine import messages
 from spur.engine.messages import (
     SUPPORTED_LANGUAGES,
     goal_completed,
@@ -292,3 +293,15 @@ def test_goal_messages_name_goal_and_period(
     ):
         assert goal in text
         assert label in text
+
+
+def test_order_closed_names_the_amount_and_market_in_both_languages() -> None:
+    zh = messages.order_closed("zh-CN", amount="12345.67 USD", market="SEA")
+    en = messages.order_closed("en", amount="12345.67 USD", market=None)
+    feed = messages.order_closed_by(
+        "en", member_name="Li Wei", amount="500.00 CNY", market="EU"
+    )
+    assert "12345.67 USD" in zh
+    assert "SEA" in zh
+    assert en == "You closed an order of 12345.67 USD. Nice work!"
+    assert feed == "Li Wei closed an order of 500.00 CNY in EU."
