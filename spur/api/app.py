@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.config import Config
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+)
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.transactions import in_transaction
@@ -36,10 +47,68 @@ from spur.subscriptions.relay import Relay
 logger = logging.getLogger(__name__)
 
 MISSING_TOKEN = 4401
+TOKEN_EXPIRED = 4403
+# Off by default: the counters say nothing secret, but nobody outside needs them.
+STATS_SETTING = "SPUR_EXPOSE_STATS"
+
+
+class SocketAdapter(ASGIWebSocketAdapter):
+    """Strawberry's socket, inert once the server has closed it.
+
+    `on_ws_connect` closes a token-less socket with 4401 and then rejects it,
+    after which Strawberry closes it again (4403); operations still running
+    when an expired token closes the socket send `next` or `complete`. On a
+    closed socket both would raise and be logged as server faults, yet there
+    is nothing left to do: the peer can receive nothing more.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if not self.closed:
+            await super().send_json(message)
+
+    async def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            await super().close(code, reason)
+
+    @property
+    def closed(self) -> bool:
+        return self.ws.application_state is WebSocketState.DISCONNECTED
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """`graphql-transport-ws`, closing the socket (4403) when its token expires.
+
+    Whatever runs on the socket (subscriptions, queries, mutations) was
+    authorised by the token of `connection_init`, so the whole connection
+    ends with it, not just its subscriptions.
+    """
+
+    expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        viewer = self.context.viewer_or_none
+        if self.connection_acknowledged and viewer and self.expiry is None:
+            self.expiry = asyncio.create_task(self._close_when_expired(viewer))
+
+    async def shutdown(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+        await super().shutdown()
+
+    async def _close_when_expired(self, viewer: Viewer) -> None:
+        await asyncio.sleep(max(0.0, viewer.token_expires_at - time.time()))
+        logger.info("closing socket of member %s: token expired", viewer.member_id)
+        # The peer may vanish meanwhile; then there is nobody left to tell.
+        with contextlib.suppress(WebSocketDisconnect):
+            await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
 
 
 class SpurGraphQL(GraphQL[Context, None]):
     """GraphQL over HTTP and `graphql-transport-ws`, authenticated at the edge."""
+
+    websocket_adapter_class = SocketAdapter
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
@@ -56,6 +125,17 @@ class SpurGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=20,
         )
         self.services = services
+        self.open_sockets = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await super().__call__(scope, receive, send)
+            return
+        self.open_sockets += 1
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.open_sockets -= 1
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
@@ -93,10 +173,14 @@ class SpurGraphQL(GraphQL[Context, None]):
     ) -> UnsetType | dict[str, object] | None:
         params: object = context.connection_params
         raw = params.get("authorization") if isinstance(params, dict) else None
-        token = bearer_token(raw) if isinstance(raw, str) else None
-        if token is None:
+        if not raw:
+            # Strawberry closes a rejected socket with 4403; a missing token
+            # gets 4401 first, and SocketAdapter makes the second close a no-op.
             if isinstance(context.request, WebSocket):
                 await context.request.close(code=MISSING_TOKEN, reason="Unauthorized")
+            raise ConnectionRejectionError()
+        token = bearer_token(raw) if isinstance(raw, str) else None
+        if token is None:
             raise ConnectionRejectionError()
         try:
             context.viewer_or_none = await self.viewer_for(token)
@@ -117,8 +201,26 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
-    """The ASGI app; the lifespan migrates, fills the demo and runs the relay."""
+async def stats(request: Request) -> JSONResponse:
+    """Live counters for tests and operators: what dropped sockets leave behind."""
+    services: Services = request.app.state.services
+    graphql: SpurGraphQL = request.app.state.graphql
+    return JSONResponse(
+        {
+            "sockets": graphql.open_sockets,
+            "subscriptions": services.broker.subscriber_count(),
+            "tasks": len(asyncio.all_tasks()),
+        }
+    )
+
+
+def create_app(
+    settings: Settings, *, demo: bool = False, expose_stats: bool | None = None
+) -> Starlette:
+    """The ASGI app; the lifespan migrates, fills the demo and runs the relay.
+
+    `expose_stats` adds `GET /stats`; None reads SPUR_EXPOSE_STATS (default off).
+    """
     broker = MemoryBroker()
     services = Services(
         settings=settings,
@@ -146,8 +248,13 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", health, methods=["GET"]),
     ]
+    if expose_stats is None:
+        expose_stats = Config()(STATS_SETTING, cast=bool, default=False)
+    if expose_stats:
+        routes.append(Route("/stats", stats, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
+    app.state.graphql = graphql
     return app
 
 

@@ -1,14 +1,15 @@
-"""Live feeds: whose events a subscriber gets, replay queries, token expiry."""
+"""Live feeds: whose events a subscriber gets, and the replay queries.
+
+The socket's own handler closes it when the access token expires
+(`spur.api.app.TransportWSHandler`), which cancels these feeds.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from typing import Any, TypeVar
-
-from starlette.websockets import WebSocket
 
 from spur.api.context import Context
 from spur.api.errors import Forbidden, NotFound
@@ -20,14 +21,19 @@ from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-TOKEN_EXPIRED = 4403
 Replay = Callable[[int, int], Awaitable[list[AchievementEvent]]]
 
 
-def member_feed(ctx: Context, after: str | None) -> AsyncIterator[AchievementEvent]:
-    """The viewer's own events: replayed after `after`, then live."""
+def member_feed(
+    ctx: Context, after: str | None
+) -> AsyncGenerator[AchievementEvent, None]:
+    """The viewer's own events: replayed after `after`, then live.
+
+    The cursor is checked now, before the caller starts streaming.
+    """
     viewer = ctx.viewer
     member_id = viewer.member_id
+    cursor = parse_cursor(after)
 
     def audience(message: Mapping[str, Any]) -> bool:
         return message.get("member_id") == member_id
@@ -37,21 +43,19 @@ def member_feed(ctx: Context, after: str | None) -> AsyncIterator[AchievementEve
 
     return _fresh(
         ctx,
-        event_feed(
-            ctx.services.broker,
-            viewer.company_id,
-            parse_cursor(after),
-            audience,
-            replay,
-        ),
+        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, replay),
     )
 
 
 async def team_feed(
     ctx: Context, team_id: int, after: str | None
-) -> AsyncIterator[AchievementEvent]:
-    """A team's events for its managers and HR, replayed then live."""
+) -> AsyncGenerator[AchievementEvent, None]:
+    """A team's events for its managers and HR, replayed then live.
+
+    Awaiting it checks the team, the viewer's right and the cursor.
+    """
     viewer = ctx.viewer
+    cursor = parse_cursor(after)
     team = await Team.get_or_none(id=team_id, company_id=viewer.company_id)
     if team is None:
         raise NotFound("No such team.")
@@ -64,14 +68,13 @@ async def team_feed(
     async def replay(after_seq: int, limit: int) -> list[AchievementEvent]:
         return await _replay(after_seq, limit, team_id=team_id)
 
-    cursor = parse_cursor(after)
     return _fresh(
         ctx,
         event_feed(ctx.services.broker, viewer.company_id, cursor, audience, replay),
     )
 
 
-async def goal_changes(ctx: Context) -> AsyncIterator[GoalInPeriod]:
+async def goal_changes(ctx: Context) -> AsyncGenerator[GoalInPeriod, None]:
     """The viewer's goals (own and team) each time their progress moves."""
     viewer = ctx.viewer
 
@@ -81,11 +84,12 @@ async def goal_changes(ctx: Context) -> AsyncIterator[GoalInPeriod]:
         return mine or (team is not None and message.get("team_id") == team)
 
     feed = progress_feed(ctx.services.broker, viewer.company_id, audience)
-    async for keys in _fresh(ctx, feed):
-        for goal_id, start in keys:
-            item = await goal_in_period(ctx, f"{goal_id}@{start}")
-            if item is not None:
-                yield item
+    async with aclosing(_fresh(ctx, feed)) as changes:
+        async for keys in changes:
+            for goal_id, start in keys:
+                item = await goal_in_period(ctx, f"{goal_id}@{start}")
+                if item is not None:
+                    yield item
 
 
 async def _replay(
@@ -98,32 +102,16 @@ async def _replay(
     )
 
 
-async def _fresh(ctx: Context, stream: AsyncIterator[T]) -> AsyncIterator[T]:
-    """Items with fresh loaders each (a socket's context lives for hours), and
-    the socket closed when its access token expires."""
-    deadline = asyncio.get_running_loop().time() + _seconds_left(ctx)
+async def _fresh(ctx: Context, stream: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """Items with fresh loaders each: a socket's context lives for hours.
+
+    Closing this generator closes `stream`, releasing its broker subscription.
+    """
     try:
-        async with asyncio.timeout_at(deadline):
-            async for item in stream:
-                ctx.loaders = Loaders()
-                yield item
-    except TimeoutError:
-        await _close_expired(ctx)
+        async for item in stream:
+            ctx.loaders = Loaders()
+            yield item
     finally:
-        await _close_stream(stream)
-
-
-def _seconds_left(ctx: Context) -> float:
-    return max(0.0, ctx.viewer.token_expires_at - time.time())
-
-
-async def _close_expired(ctx: Context) -> None:
-    if isinstance(ctx.request, WebSocket):
-        logger.info("closing socket of member %s: token expired", ctx.viewer.member_id)
-        await ctx.request.close(code=TOKEN_EXPIRED, reason="Token expired")
-
-
-async def _close_stream(stream: AsyncIterator[Any]) -> None:
-    aclose = getattr(stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()

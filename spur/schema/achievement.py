@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +74,9 @@ class AchievementEventType:
 
 @strawberry.type
 class AchievementSubscription:
+    """Each resolver checks its arguments and rights before it returns the
+    stream, so a refusal reaches the client as the operation's `error`."""
+
     @strawberry.subscription(
         description="The viewer's events; with `after`, the missed ones first.",
         permission_classes=[IsAuthenticated],
@@ -80,8 +84,7 @@ class AchievementSubscription:
     async def achievements(
         self, info: strawberry.Info[Context, Any], after: str | None = None
     ) -> AsyncGenerator[AchievementEventType, None]:
-        async for event in feeds.member_feed(info.context, after):
-            yield AchievementEventType(event=event)
+        return _typed(feeds.member_feed(info.context, after), for_team=False)
 
     @strawberry.subscription(
         description="A team's events, for its managers and HR admins.",
@@ -93,9 +96,8 @@ class AchievementSubscription:
         team_id: strawberry.ID,
         after: str | None = None,
     ) -> AsyncGenerator[AchievementEventType, None]:
-        stream = await feeds.team_feed(info.context, team_pk(team_id), after)
-        async for event in stream:
-            yield AchievementEventType(event=event, for_team=True)
+        events = await feeds.team_feed(info.context, team_pk(team_id), after)
+        return _typed(events, for_team=True)
 
     @strawberry.subscription(
         description="The viewer's goals, each time their progress moves.",
@@ -104,8 +106,19 @@ class AchievementSubscription:
     async def goal_progress(
         self, info: strawberry.Info[Context, Any]
     ) -> AsyncGenerator[GoalNode, None]:
-        async for item in feeds.goal_changes(info.context):
-            yield GoalNode.of(item)
+        async with aclosing(feeds.goal_changes(info.context)) as changes:
+            async for item in changes:
+                yield GoalNode.of(item)
+
+
+async def _typed(
+    events: AsyncGenerator[AchievementEvent, None], *, for_team: bool
+) -> AsyncGenerator[AchievementEventType, None]:
+    # aclosing: leaving this generator at a yield must release the feed's
+    # broker subscription now, not when the garbage collector gets to it.
+    async with aclosing(events):
+        async for event in events:
+            yield AchievementEventType(event=event, for_team=for_team)
 
 
 def team_pk(global_id: strawberry.ID) -> int:
