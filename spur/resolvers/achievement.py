@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from spur.api.context import Context
 from spur.api.errors import Forbidden, NotFound
-from spur.models import AchievementEvent, Team
+from spur.models import AchievementEvent, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
 from spur.resolvers.loaders import Loaders
 from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
@@ -83,12 +83,19 @@ async def goal_changes(ctx: Context) -> AsyncGenerator[GoalInPeriod, None]:
         mine = message.get("member_id") == viewer.member_id
         return mine or (team is not None and message.get("team_id") == team)
 
+    def owned(goal: Goal) -> bool:
+        # A manager may *see* a teammate's goal, but it is not theirs to push.
+        team = viewer.team_id
+        return goal.member_id == viewer.member_id or (
+            team is not None and goal.team_id == team
+        )
+
     feed = progress_feed(ctx.services.broker, viewer.company_id, audience)
     async with aclosing(_fresh(ctx, feed)) as changes:
         async for keys in changes:
             for goal_id, start in keys:
                 item = await goal_in_period(ctx, f"{goal_id}@{start}")
-                if item is not None:
+                if item is not None and owned(item.goal):
                     yield item
 
 
