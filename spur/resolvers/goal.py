@@ -112,11 +112,18 @@ def _in_period(
         return GoalInPeriod(goal, period)
     try:
         start = date.fromisoformat(start_part)
-        return GoalInPeriod(
-            goal, period_starting(goal.period_kind, start, viewer.timezone)
-        )
+        period = period_starting(goal.period_kind, start, viewer.timezone)
     except ValueError:
         return None
+    return GoalInPeriod(goal, period) if _runs_in(goal, period, viewer) else None
+
+
+def _runs_in(goal: Goal, period: Period, viewer: Viewer) -> bool:
+    """Whether `goal` has a period there: its only one, or one it recurs in."""
+    anchored = anchored_period(goal, viewer)
+    if anchored is not None:
+        return anchored.start_date == period.start_date
+    return goal_applies(goal, period, period.start)
 
 
 async def can_see_goal(ctx: Context, goal: Goal) -> bool:
