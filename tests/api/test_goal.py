@@ -209,3 +209,28 @@ async def test_a_non_cash_reward_has_no_amount_and_earns_no_cash(
     rewards = {e["node"]["kind"]: e["node"] for e in viewer["rewards"]["edges"]}
     assert rewards["TRAINING"]["amount"] is None
     assert rewards["CASH"]["amount"] == {"amount": "500.00", "currency": "CNY"}
+
+
+async def test_a_goal_outside_its_own_periods_is_null(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    monthly = await Goal.create(
+        company=world.company,
+        member=world.seller,
+        metric=world.follow_ups,
+        title="November only",
+        period_kind=PeriodKind.MONTH,
+        target=Decimal(20),
+        active_from=date(2026, 11, 1),
+        active_until=date(2026, 12, 1),
+    )
+    token = await login("seller@example.com")
+    before_start = goal_id(world.weekly, date(2025, 12, 29))
+    assert await goal_node(gql, token, before_start) is None
+    assert await goal_node(gql, token, goal_id(monthly, date(2026, 12, 1))) is None
+    november = await goal_node(gql, token, goal_id(monthly, date(2026, 11, 1)))
+    assert november is not None
+    assert november["period"]["label"] == "2026-11"
+    next_week = await goal_node(gql, token, goal_id(world.weekly, date(2026, 12, 7)))
+    assert next_week is not None
+    assert next_week["progress"]["status"] == "NOT_STARTED"
