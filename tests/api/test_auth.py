@@ -68,6 +68,13 @@ async def test_a_bad_token_is_unauthenticated(
     assert "Traceback" not in response.text
 
 
+async def test_the_email_is_matched_whatever_its_case(
+    world: World, gql: GraphQL
+) -> None:
+    body = await sign_in(gql, "  Seller@Example.COM ")
+    assert body["data"]["login"]["viewer"]["name"] == "Seller"
+
+
 async def test_a_wrong_password_is_unauthenticated(world: World, gql: GraphQL) -> None:
     assert refused(await sign_in(gql, "seller@example.com", "wrong"))
     assert refused(await sign_in(gql, "nobody@example.com"))

@@ -234,3 +234,16 @@ async def test_a_goal_outside_its_own_periods_is_null(
     next_week = await goal_node(gql, token, goal_id(world.weekly, date(2026, 12, 7)))
     assert next_week is not None
     assert next_week["progress"]["status"] == "NOT_STARTED"
+
+
+async def test_the_rate_is_the_one_of_the_order_date_in_the_company_zone(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    # 17:00 UTC on the 3rd is 01:00 on the 4th in Shanghai: the 4th's rate.
+    token = await login("seller@example.com")
+    late_night = order(
+        "usd", "100.00", currency="USD", occurredAt="2026-12-03T17:00:00Z"
+    )
+    recorded(await record(gql, token, late_night))
+    activity = await Activity.get(external_id="usd")
+    assert activity.amount_company == Decimal("712.34")
