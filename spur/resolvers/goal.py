@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -152,7 +153,7 @@ async def parent_of(ctx: Context, item: GoalInPeriod) -> GoalInPeriod | None:
     if item.goal.parent_id is None:
         return None
     parent = await ctx.loaders.goal.load(item.goal.parent_id)
-    if parent is None:
+    if parent is None or not await can_see_goal(ctx, parent):
         return None
     tz = ctx.viewer.timezone
     anchored = anchored_period(parent, ctx.viewer)
@@ -162,9 +163,13 @@ async def parent_of(ctx: Context, item: GoalInPeriod) -> GoalInPeriod | None:
 
 
 async def children_of(ctx: Context, item: GoalInPeriod) -> list[GoalInPeriod]:
-    """The goals this one was split into, each in its own period."""
+    """The goals this one was split into that the viewer may see (a team goal's
+    shares are its members' own goals), each in its own period."""
     children = await ctx.loaders.children.load(item.goal.id)
+    # Gathered, so the owners load in one batch.
+    visible = await asyncio.gather(*(can_see_goal(ctx, child) for child in children))
     return [
         GoalInPeriod(child, anchored_period(child, ctx.viewer) or item.period)
-        for child in children
+        for child, shown in zip(children, visible, strict=True)
+        if shown
     ]
