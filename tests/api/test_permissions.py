@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from spur.models import Activity, GoalProgress, LedgerEntry
+from spur.engine.periods import PeriodKind
+from spur.models import Activity, Goal, GoalProgress, LedgerEntry
+from tests.api.conftest import document
 from tests.api.helpers import (
     GraphQL,
     error_codes,
@@ -181,3 +185,48 @@ async def test_recording_for_your_people_counts_for_them(
     assert activity.recorded_by_id == recorder[email.split("@")[0]].id
     progress = await GoalProgress.filter(goal_id=world.weekly.id).first()
     assert (progress is not None) == (member is world.seller)
+
+
+async def split_team_goal(world: World) -> Goal:
+    """A monthly team goal split between the seller and a teammate."""
+    team_goal = await Goal.create(
+        company=world.company,
+        team=world.team,
+        metric=world.follow_ups,
+        title="Team follow-ups",
+        period_kind=PeriodKind.MONTH,
+        target=Decimal(40),
+        active_from=date(2026, 1, 1),
+    )
+    for owner in (world.seller, world.teammate):
+        await Goal.create(
+            company=world.company,
+            member=owner,
+            metric=world.follow_ups,
+            parent=team_goal,
+            title=f"{owner.name}'s share",
+            period_kind=PeriodKind.MONTH,
+            target=Decimal(20),
+            active_from=date(2026, 1, 1),
+        )
+    return team_goal
+
+
+@pytest.mark.parametrize(
+    ("email", "shares"),
+    [
+        ("seller@example.com", ["Seller's share"]),
+        ("mate@example.com", ["Mate's share"]),
+        ("manager@example.com", ["Seller's share", "Mate's share"]),
+        ("hr@example.com", ["Seller's share", "Mate's share"]),
+    ],
+)
+async def test_a_team_goal_shows_only_the_shares_the_viewer_may_see(
+    world: World, gql: GraphQL, login: Any, email: str, shares: list[str]
+) -> None:
+    team_goal = await split_team_goal(world)
+    token = await login(email)
+    body = await gql(document("GoalDetail"), {"id": goal_id(team_goal)}, token)
+    assert "errors" not in body, body
+    children = body["data"]["node"]["children"]
+    assert [child["title"] for child in children] == shares
