@@ -4,7 +4,8 @@ process, and stopped afterwards. A test fails when the server logged a fault
 (an ERROR record other than a client's GraphQL error, or a stray traceback).
 
 The servers run with SPUR_EXPOSE_STATS=1, so `GET /stats` reports open
-sockets, broker subscriptions and asyncio tasks.
+sockets, broker subscriptions and asyncio tasks. A test that breaks the
+server on purpose is marked `server_faults_expected`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from tests.e2e.seed import Ids, seed_world
 from tests.e2e.server import Server, start_server, stop_server
 
 StartServer = Callable[..., Awaitable[Server]]
+FAULTS_EXPECTED = "server_faults_expected"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{FAULTS_EXPECTED}: the test makes the server log faults"
+    )
 
 
 @pytest.fixture
-async def start(database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+async def start(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[StartServer]:
     """Starts servers on the test's database (one at a time); stops them all."""
     servers: list[Server] = []
 
@@ -35,6 +45,8 @@ async def start(database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]
     yield launch
     for server in servers:
         stop_server(server)
+    if request.node.get_closest_marker(FAULTS_EXPECTED):
+        return
     faults = [fault for server in servers for fault in server.faults()]
     logs = "\n".join(server.log() for server in servers)
     assert not faults, f"server logged faults {faults}:\n{logs}"

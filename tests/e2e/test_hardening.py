@@ -8,9 +8,10 @@ import httpx
 import pytest
 from gql import Client, gql
 from gql.transport.exceptions import TransportQueryError
+from tortoise import connections
 
-from tests.e2e.client import Api, transport
-from tests.e2e.seed import Ids
+from tests.e2e.client import Api, document, subscribed, transport
+from tests.e2e.seed import Ids, with_database
 from tests.e2e.server import Server
 
 MISSPELLED = "{ viewr { id } }"
@@ -46,3 +47,29 @@ async def test_stats_are_off_unless_asked_for(
     async with httpx.AsyncClient(base_url=server.base_url, trust_env=False) as client:
         assert (await client.get("/stats")).status_code == 404
         assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+@pytest.mark.server_faults_expected
+@pytest.mark.xfail(
+    strict=True,
+    reason="ErrorPolicy codes errors in on_operation only, after a stream's "
+    "results were sent; it needs on_stream_result",
+)
+async def test_an_internal_error_in_a_subscription_is_masked(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    token = await api.login("seller@example.com")
+    await with_database(server.database_url, _drop_event_table)
+    variables = {"after": "0"}
+    async with subscribed(server, token, document("OnAchievement"), variables) as feed:
+        with pytest.raises(TransportQueryError) as failed:
+            await feed.next()
+    assert failed.value.errors is not None
+    (error,) = failed.value.errors
+    assert "achievement_event" not in error["message"]
+    assert error.get("extensions", {}).get("code") == "INTERNAL"
+
+
+async def _drop_event_table() -> None:
+    # The replay query then fails inside the running subscription.
+    await connections.get("default").execute_script("DROP TABLE achievement_event")
