@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.config import Config
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -48,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 MISSING_TOKEN = 4401
 TOKEN_EXPIRED = 4403
-# Off by default: the counters say nothing secret, but nobody outside needs them.
-STATS_SETTING = "SPUR_EXPOSE_STATS"
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
@@ -214,12 +211,11 @@ async def stats(request: Request) -> JSONResponse:
     )
 
 
-def create_app(
-    settings: Settings, *, demo: bool = False, expose_stats: bool | None = None
-) -> Starlette:
+def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
     """The ASGI app; the lifespan migrates, fills the demo and runs the relay.
 
-    `expose_stats` adds `GET /stats`; None reads SPUR_EXPOSE_STATS (default off).
+    `settings.expose_stats` adds `GET /stats` (socket, subscription and task
+    counts, for leak checks); it is off by default.
     """
     broker = MemoryBroker()
     services = Services(
@@ -248,9 +244,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", health, methods=["GET"]),
     ]
-    if expose_stats is None:
-        expose_stats = Config()(STATS_SETTING, cast=bool, default=False)
-    if expose_stats:
+    if settings.expose_stats:
         routes.append(Route("/stats", stats, methods=["GET"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services

@@ -56,6 +56,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port,
         log_config=None,
         ws="websockets-sansio",
+        # Pings find dead sockets; the protocol's own keep-alive is legacy-only.
+        ws_ping_interval=settings.keepalive_seconds,
         proxy_headers=False,
     )
 
@@ -63,3 +65,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 def _migrate(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(migrate_database(settings.database_url))
     logger.info("database is up to date")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -21,12 +22,26 @@ logger = logging.getLogger(__name__)
 class ErrorPolicy(SchemaExtension):
     """Registered as a class, so each operation gets its own instance."""
 
+    def __init__(self, *, execution_context: Any = None) -> None:
+        super().__init__(execution_context=execution_context)
+        self._rewritten: set[int] = set()
+
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        self._rewrite(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription, before it is sent on the socket."""
+        self._rewrite(result)
+        yield
+
+    def _rewrite(self, result: Any) -> None:
         errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [self._coded(error) for error in errors]
+        # A subscription's last result may pass through both hooks.
+        if not errors or id(result) in self._rewritten:
+            return
+        result.errors = [self._coded(error) for error in errors]
+        self._rewritten.add(id(result))
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = _root_cause(error)

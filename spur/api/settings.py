@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from starlette.config import Config
 from starlette.datastructures import Secret
@@ -32,6 +33,7 @@ class Settings:
     connection_init_seconds: int
     keepalive_seconds: int
     late_days: int
+    expose_stats: bool
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (the CLI's flags win over the env)."""
@@ -40,7 +42,8 @@ class Settings:
 
 def load_settings(env_file: str | None = ".env") -> Settings:
     """Read the environment once; the app is built from the result."""
-    config = Config(env_file if env_file else None)
+    # Starlette warns about a missing file; an absent `.env` is the usual case.
+    config = Config(env_file if env_file and Path(env_file).is_file() else None)
     secret = Secret(config("SPUR_JWT_SECRET", default=""))
     if not str(secret):
         # A per-process secret keeps a fresh demo working with nothing to set;
@@ -64,4 +67,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         connection_init_seconds=config("SPUR_WS_INIT_SECONDS", cast=int, default=5),
         keepalive_seconds=config("SPUR_WS_KEEPALIVE_SECONDS", cast=int, default=15),
         late_days=config("SPUR_LATE_DAYS", cast=int, default=10),
+        # Off by default: the counters say nothing secret, but nobody needs them.
+        expose_stats=config("SPUR_EXPOSE_STATS", cast=bool, default=False),
     )

@@ -12,10 +12,11 @@ from contextlib import aclosing
 from typing import Any, TypeVar
 
 from spur.api.context import Context
-from spur.api.errors import Forbidden, NotFound
+from spur.api.errors import Forbidden, NotFound, RateLimited
 from spur.models import AchievementEvent, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
 from spur.resolvers.loaders import Loaders
+from spur.subscriptions.broker import SubscriberOverflow
 from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,12 @@ async def _fresh(ctx: Context, stream: AsyncIterator[T]) -> AsyncGenerator[T, No
         async for item in stream:
             ctx.loaders = Loaders()
             yield item
+    except SubscriberOverflow as error:
+        raise RateLimited(
+            "This subscription fell too far behind; subscribe again with `after` "
+            "set to the last cursor you received.",
+            reason="SUBSCRIBER_TOO_SLOW",
+        ) from error
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:

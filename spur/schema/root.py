@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.execution import ExecutionContext
 
 from spur.api.error_policy import ErrorPolicy
 from spur.api.settings import Settings
@@ -33,9 +35,21 @@ class Subscription(AchievementSubscription):
     """Live events over `graphql-transport-ws`."""
 
 
+class SpurSchema(strawberry.Schema):
+    """Leaves error logging to the error policy, which logs only real faults."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        # FORBIDDEN, BAD_USER_INPUT and the like are answers, not faults.
+        return None
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with the limits from settings; extensions are per-operation."""
-    return strawberry.Schema(
+    return SpurSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -25,4 +25,6 @@ async def test_follow_up_completes_weekly_goal(world, gql, login):
     kinds = [a["kind"] for a in body["data"]["recordActivity"]["achievements"]]
     assert kinds == ["GOAL_COMPLETED", "REWARD_EARNED"]
     home = await gql(document("HomeScreen"), token=token)
-    print(home)
+    viewer = home["data"]["viewer"]
+    assert viewer["earnings"]["total"] == {"amount": "500.00", "currency": "CNY"}
+    assert viewer["goals"]["edges"][0]["node"]["progress"]["status"] == "ACHIEVED"

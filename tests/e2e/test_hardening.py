@@ -50,11 +50,6 @@ async def test_stats_are_off_unless_asked_for(
 
 
 @pytest.mark.server_faults_expected
-@pytest.mark.xfail(
-    strict=True,
-    reason="ErrorPolicy codes errors in on_operation only, after a stream's "
-    "results were sent; it needs on_stream_result",
-)
 async def test_an_internal_error_in_a_subscription_is_masked(
     server: Server, ids: Ids, api: Api
 ) -> None:

@@ -9,5 +9,6 @@ COMMITTED = Path(__file__).parents[2] / "spur" / "schema" / "schema.graphql"
 
 def test_committed_sdl_matches_the_schema() -> None:
     assert COMMITTED.read_text() == sdl(), (
-        "schema.graphql drifted: python -m spur.schema.export > spur/schema/schema.graphql"
+        "schema.graphql drifted; refresh it with "
+        "python -m spur.schema.export > spur/schema/schema.graphql"
     )
