@@ -15,7 +15,7 @@ from spur.api.context import Context
 from spur.api.errors import Forbidden, NotFound, RateLimited
 from spur.models import AchievementEvent, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
-from spur.resolvers.loaders import Loaders
+from spur.resolvers.loaders import Loaders, loaders_for_events
 from spur.subscriptions.broker import SubscriberOverflow
 from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
 
@@ -39,12 +39,9 @@ def member_feed(
     def audience(message: Mapping[str, Any]) -> bool:
         return message.get("member_id") == member_id
 
-    async def replay(after_seq: int, limit: int) -> list[AchievementEvent]:
-        return await _replay(after_seq, limit, member_id=member_id)
-
-    return _fresh(
-        ctx,
-        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, replay),
+    pages = _ReplayPages(ctx, member_id=member_id)
+    return pages.fresh(
+        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, pages)
     )
 
 
@@ -66,12 +63,9 @@ async def team_feed(
     def audience(message: Mapping[str, Any]) -> bool:
         return message.get("team_id") == team_id
 
-    async def replay(after_seq: int, limit: int) -> list[AchievementEvent]:
-        return await _replay(after_seq, limit, team_id=team_id)
-
-    return _fresh(
-        ctx,
-        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, replay),
+    pages = _ReplayPages(ctx, team_id=team_id)
+    return pages.fresh(
+        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, pages)
     )
 
 
@@ -100,24 +94,49 @@ async def goal_changes(ctx: Context) -> AsyncGenerator[GoalInPeriod, None]:
                     yield item
 
 
-async def _replay(
-    after_seq: int, limit: int, **audience: int
-) -> list[AchievementEvent]:
-    return (
-        await AchievementEvent.filter(seq__gt=after_seq, **audience)
-        .order_by("seq")
-        .limit(limit)
-    )
+class _ReplayPages:
+    """Replays an audience's stored events a page at a time.
+
+    Each page comes with loaders already holding what its events show (member,
+    goal, progress, reward), so replaying costs a fixed number of statements
+    per page however many events it holds.
+    """
+
+    def __init__(self, ctx: Context, **audience: int) -> None:
+        self.ctx = ctx
+        self.audience = audience
+        self.primed: set[int] = set()
+
+    async def __call__(self, after_seq: int, limit: int) -> list[AchievementEvent]:
+        events = (
+            await AchievementEvent.filter(seq__gt=after_seq, **self.audience)
+            .order_by("seq")
+            .limit(limit)
+        )
+        self.ctx.loaders = await loaders_for_events(events)
+        self.primed = {event.id for event in events}
+        return events
+
+    def fresh(
+        self, stream: AsyncIterator[AchievementEvent]
+    ) -> AsyncGenerator[AchievementEvent, None]:
+        """The feed, with fresh loaders for every live event."""
+        return _fresh(self.ctx, stream, lambda event: event.id in self.primed)
 
 
-async def _fresh(ctx: Context, stream: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+async def _fresh(
+    ctx: Context,
+    stream: AsyncIterator[T],
+    primed: Callable[[T], bool] = lambda item: False,
+) -> AsyncGenerator[T, None]:
     """Items with fresh loaders each: a socket's context lives for hours.
 
     Closing this generator closes `stream`, releasing its broker subscription.
     """
     try:
         async for item in stream:
-            ctx.loaders = Loaders()
+            if not primed(item):
+                ctx.loaders = Loaders()
             yield item
     except SubscriberOverflow as error:
         raise RateLimited(

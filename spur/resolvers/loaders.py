@@ -43,10 +43,13 @@ class ProgressByGoalPeriodLoader(DataLoader[ProgressKey, GoalProgress | None]):
     """A goal's stored progress in one period (`None` before any activity)."""
 
     def __init__(self) -> None:
-        super().__init__(load_fn=self._load)
+        super().__init__(load_fn=self.fetch)
 
     @staticmethod
-    async def _load(keys: list[ProgressKey]) -> list[GoalProgress | None]:
+    async def fetch(keys: Sequence[ProgressKey]) -> list[GoalProgress | None]:
+        """One query for many (goal, period start) keys, in key order."""
+        if not keys:
+            return []
         goal_ids = {goal_id for goal_id, _ in keys}
         starts = {start for _, start in keys}
         rows = await GoalProgress.filter(goal_id__in=goal_ids, period_start__in=starts)
@@ -106,3 +109,27 @@ _PRIMERS = {
     AchievementEvent: "event",
     MetricDefinition: "metric",
 }
+
+
+async def loaders_for_events(events: Sequence[AchievementEvent]) -> Loaders:
+    """Fresh loaders primed with everything a page of events shows.
+
+    Four queries whatever the page holds: members, goals, ledger entries and
+    the goals' progress in the events' periods.
+    """
+    loaders = Loaders()
+    loaders.prime_all(events)
+    loaders.prime_all(await _rows(Member, {e.member_id for e in events}))
+    loaders.prime_all(await _rows(Goal, {e.goal_id for e in events}))
+    loaders.prime_all(await _rows(LedgerEntry, {e.ledger_entry_id for e in events}))
+    keys = [(e.goal_id, e.period_start) for e in events if e.goal_id and e.period_start]
+    for key, row in zip(
+        keys, await ProgressByGoalPeriodLoader.fetch(keys), strict=True
+    ):
+        loaders.progress.prime(key, row)
+    return loaders
+
+
+async def _rows(model: type[M], ids: set[int | None]) -> list[M]:
+    wanted = [key for key in ids if key is not None]
+    return list(await model.filter(id__in=wanted)) if wanted else []

@@ -11,16 +11,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import aclosing
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from strawberry.relay import GlobalID
 
+from spur.api.auth import load_viewer
+from spur.api.context import Context
 from spur.engine.periods import PeriodKind
-from spur.models import Goal
-from tests.api.conftest import document
+from spur.models import (
+    AchievementEvent,
+    EventKind,
+    Goal,
+    LedgerEntry,
+    Member,
+    RewardKind,
+    RewardStatus,
+)
+from spur.resolvers.loaders import Loaders
+from tests.api.conftest import NOW, document
 from tests.api.helpers import GraphQL, follow_up, goal_id, order, record, recorded
 from tests.factories import World
 
@@ -145,3 +158,94 @@ async def test_goal_detail_costs_the_same_for_3_or_15_children(
     assert child is not None
     from_child = await statements(sql, gql, detail, {"id": goal_id(child)}, token)
     assert from_child <= few + 1, sql.statements
+
+
+async def replay_statements(
+    app: Any, sql: StatementLog, email: str, query: str, variables: Any, count: int
+) -> int:
+    """Statements sent while a subscription replays `count` stored events."""
+    member = await Member.get(email=email)
+    tokens = app.state.services.tokens
+    viewer = await load_viewer(tokens.decode_access(tokens.issue_access(member)[0]))
+    context = Context(
+        request=None,  # type: ignore[arg-type]
+        response=None,
+        services=app.state.services,
+        loaders=Loaders(),
+        viewer_or_none=viewer,
+    )
+    schema = app.state.graphql.schema
+    sql.statements.clear()
+    marker = IN_REQUEST.set(True)
+    try:
+        stream = await schema.subscribe(
+            query, variable_values=variables, context_value=context
+        )
+        async with aclosing(stream):
+            for _ in range(count):
+                result = await anext(stream)
+                assert not result.errors, result.errors
+    finally:
+        IN_REQUEST.reset(marker)
+    return len(sql.statements)
+
+
+async def stored_events(world: World, app: Any, count: int) -> None:
+    """`count` reward events of the seller, each for a goal and reward of its
+    own, stamped by the relay: nothing a loader could share between them."""
+    for n in range(count):
+        goal = await Goal.create(
+            company=world.company,
+            member=world.seller,
+            metric=world.follow_ups,
+            title=f"Goal {n}",
+            period_kind=PeriodKind.WEEK,
+            target=Decimal(5),
+            active_from=date(2026, 1, 5),
+        )
+        entry = await LedgerEntry.create(
+            company=world.company,
+            member=world.seller,
+            key=f"test:{n}",
+            kind=RewardKind.CASH,
+            title=f"Bonus {n}",
+            amount=Decimal("10.00"),
+            currency="CNY",
+            status=RewardStatus.APPROVED,
+            goal=goal,
+            period_start=date(2026, 11, 30),
+            rule_ref=f"goal:{goal.id}",
+            earned_at=NOW,
+        )
+        await AchievementEvent.create(
+            company=world.company,
+            kind=EventKind.REWARD_EARNED,
+            member=world.seller,
+            team=world.team,
+            goal=goal,
+            ledger_entry=entry,
+            period_start=date(2026, 11, 30),
+            dedupe_key=f"test:{n}",
+            message="m",
+            team_message="t",
+            occurred_at=NOW,
+        )
+    await app.state.services.relay.drain()
+
+
+@pytest.mark.parametrize("name", ["TeamFeed", "OnAchievement"])
+async def test_a_feed_replay_costs_the_same_for_3_or_30_events(
+    world: World, app: Any, sql: StatementLog, name: str
+) -> None:
+    await stored_events(world, app, 30)
+    variables: dict[str, Any] = {"after": "0"}
+    email = "seller@example.com"
+    if name == "TeamFeed":
+        variables["teamId"] = str(GlobalID("Team", str(world.team.id)))
+        email = "manager@example.com"
+    few = await replay_statements(app, sql, email, document(name), variables, 3)
+    many = await replay_statements(app, sql, email, document(name), variables, 30)
+    assert many == few, sql.statements
+    # The company head, a page of events, then members, goals, rewards and
+    # progress for the whole page.
+    assert few <= 7, sql.statements
