@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from spur.demo.people import YOUNG_MAX_AGE, Person, age_on
+from spur.demo.people import TEAMS, YOUNG_MAX_AGE, Person, TeamSpec, age_on
 from spur.engine.goals import child_periods, split_target
 from spur.engine.metrics import ActivityKind, Aggregation, MetricSpec
 from spur.engine.periods import PeriodKind, next_period, period_containing
@@ -104,10 +105,14 @@ class RewardPlan:
 
 @dataclass(frozen=True)
 class GoalPlan:
-    """A goal row to create; `ref` links a child to its parent before ids exist."""
+    """A goal row to create; `ref` links a child to its parent before ids exist.
+
+    A personal goal names its `owner` (an index into the people); a team goal
+    has no owner and names the `team` by its market.
+    """
 
     ref: str
-    owner: int
+    owner: int | None
     metric: str
     title: str
     kind: PeriodKind
@@ -117,6 +122,7 @@ class GoalPlan:
     window: tuple[datetime, datetime] | None = None
     parent: str | None = None
     rewards: tuple[RewardPlan, ...] = field(default=())
+    team: str | None = None
 
 
 WEEKLY_REWARDS = (RewardPlan(RewardKind.CASH, "Weekly follow-up bonus", Decimal(500)),)
@@ -198,18 +204,44 @@ def _sales_target(
     return [parent, *children]
 
 
+def _team_target(
+    team: TeamSpec, target: Decimal, now: datetime, tz: ZoneInfo
+) -> GoalPlan:
+    quarter = period_containing(PeriodKind.QUARTER, now, tz)
+    return GoalPlan(
+        f"{team.market}:quarter",
+        None,
+        "sales_amount",
+        f"{quarter.label} {team.name} team sales target",
+        PeriodKind.QUARTER,
+        target,
+        quarter.start_date,
+        next_period(quarter, tz).start_date,
+        team=team.market,
+    )
+
+
 def goal_plans(
     people: list[Person], now: datetime, tz: ZoneInfo, seed: int
 ) -> list[GoalPlan]:
-    """Every salesperson's goals; parents come before their children."""
+    """Every salesperson's goals and one quarterly sales goal per team.
+
+    Parents come before their children. A team's target is the sum of its
+    members' quarterly targets.
+    """
     rng = random.Random(f"{seed}:goals")
     this_week = period_containing(PeriodKind.WEEK, now, tz).start_date
     start_week = this_week - timedelta(weeks=HISTORY_WEEKS)
     start_month = start_week.replace(day=1)
     today = now.astimezone(tz).date()
     plans: list[GoalPlan] = []
+    team_targets: dict[str, Decimal] = defaultdict(Decimal)
     for owner, person in enumerate(people):
-        if person.is_salesperson:
+        if person.is_salesperson and person.market is not None:
+            target = quarter_target(person, today, rng)
+            team_targets[person.market] += target
             plans += _recurring(owner, start_week, start_month)
-            plans += _sales_target(owner, quarter_target(person, today, rng), now, tz)
+            plans += _sales_target(owner, target, now, tz)
+    for team in TEAMS:
+        plans.append(_team_target(team, team_targets[team.market], now, tz))
     return plans

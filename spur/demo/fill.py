@@ -15,8 +15,9 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from spur.api.auth import hash_password
-from spur.demo.catalogue import METRICS, GoalPlan
-from spur.demo.history import GoalRef, MemberRef, Recorder, RewardRef, replay
+from spur.demo.catalogue import METRICS
+from spur.demo.goal_store import Owners, store_goals
+from spur.demo.history import MemberRef, Recorder, replay
 from spur.demo.people import (
     COMPANY_CURRENCY,
     COMPANY_NAME,
@@ -33,16 +34,7 @@ from spur.demo.store import (
     store_progress,
     store_totals,
 )
-from spur.models import (
-    Company,
-    ExchangeRate,
-    Goal,
-    GoalReward,
-    Member,
-    MetricDefinition,
-    RewardKind,
-    Team,
-)
+from spur.models import Company, ExchangeRate, Member, MetricDefinition, Team
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +86,11 @@ async def _store(plan: DemoPlan, password_hash: str) -> DemoSummary:
     company = await Company.create(
         name=COMPANY_NAME, timezone=COMPANY_TIMEZONE, currency=COMPANY_CURRENCY
     )
-    members = await _store_people(company.id, plan, password_hash)
+    members, team_ids = await _store_people(company.id, plan, password_hash)
     metric_ids = await _store_metrics(company.id)
     await _store_rates(company.id, plan)
-    goals = await _store_goals(company.id, plan.goals, members, metric_ids)
+    owners = Owners(members, team_ids)
+    goals = await store_goals(company.id, plan.goals, owners, metric_ids)
     activity_ids = await store_activities(company.id, plan.activities, members)
 
     recorder = Recorder(plan.tz, plan.now, [m.spec for m in METRICS], members, goals)
@@ -120,8 +113,11 @@ async def _store(plan: DemoPlan, password_hash: str) -> DemoSummary:
 
 async def _store_people(
     company_id: int, plan: DemoPlan, password_hash: str
-) -> dict[int, MemberRef]:
-    """Teams, members and managers; returns members by their index in the plan."""
+) -> tuple[dict[int, MemberRef], dict[str, int]]:
+    """Teams, members and managers.
+
+    Returns the members by their index in the plan and team ids by market.
+    """
     teams = {
         spec.market: await Team.create(
             company_id=company_id, name=spec.name, market=spec.market
@@ -148,7 +144,7 @@ async def _store_people(
     for spec in TEAMS:
         manager_id = ids[spec.manager_email]
         await Team.filter(id=teams[spec.market].id).update(manager_id=manager_id)
-    return {
+    members = {
         owner: MemberRef(
             ids[p.email.lower()],
             teams[p.market].id if p.market else None,
@@ -158,6 +154,7 @@ async def _store_people(
         )
         for owner, p in enumerate(plan.people)
     }
+    return members, {market: team.id for market, team in teams.items()}
 
 
 async def _store_metrics(company_id: int) -> dict[str, int]:
@@ -189,89 +186,3 @@ async def _store_rates(company_id: int, plan: DemoPlan) -> None:
         for (currency, day), rate in sorted(plan.rates.items())
     ]
     await ExchangeRate.bulk_create(rows, batch_size=BATCH)
-
-
-async def _store_goals(
-    company_id: int,
-    plans: list[GoalPlan],
-    members: dict[int, MemberRef],
-    metric_ids: dict[str, int],
-) -> list[GoalRef]:
-    """Parents, then children, then rewards; returns the goals with their ids."""
-    ids: dict[str, int] = {}
-    for level in (
-        [p for p in plans if p.parent is None],
-        [p for p in plans if p.parent is not None],
-    ):
-        rows = [_goal_row(company_id, p, members, metric_ids, ids) for p in level]
-        await Goal.bulk_create(rows, batch_size=BATCH)
-        stored = await Goal.filter(company_id=company_id).values_list(
-            "member_id", "title", "id"
-        )
-        by_owner_title = {(m, t): i for m, t, i in stored}
-        for p in level:
-            ids[p.ref] = by_owner_title[members[p.owner].id, p.title]
-    rewards = await _store_rewards(plans, ids)
-    return [_goal_ref(p, ids[p.ref], rewards.get(ids[p.ref], ())) for p in plans]
-
-
-def _goal_row(
-    company_id: int,
-    plan: GoalPlan,
-    members: dict[int, MemberRef],
-    metric_ids: dict[str, int],
-    ids: dict[str, int],
-) -> Goal:
-    return Goal(
-        company_id=company_id,
-        member_id=members[plan.owner].id,
-        metric_id=metric_ids[plan.metric],
-        parent_id=ids[plan.parent] if plan.parent else None,
-        title=plan.title,
-        period_kind=plan.kind,
-        target=plan.target,
-        active_from=plan.active_from,
-        active_until=plan.active_until,
-        window_start=plan.window[0] if plan.window else None,
-        window_end=plan.window[1] if plan.window else None,
-    )
-
-
-async def _store_rewards(
-    plans: list[GoalPlan], ids: dict[str, int]
-) -> dict[int, tuple[RewardRef, ...]]:
-    rows = [
-        GoalReward(
-            goal_id=ids[p.ref],
-            kind=r.kind.value,
-            title=r.title,
-            amount=r.amount,
-            quantity=r.quantity,
-        )
-        for p in plans
-        for r in p.rewards
-    ]
-    await GoalReward.bulk_create(rows, batch_size=BATCH)
-    stored = await GoalReward.filter(goal_id__in=list(ids.values())).order_by("id")
-    rewards: dict[int, list[RewardRef]] = {}
-    for row in stored:
-        ref = RewardRef(
-            row.id, RewardKind(row.kind), row.title, row.amount, row.quantity
-        )
-        rewards.setdefault(row.goal_id, []).append(ref)
-    return {goal_id: tuple(refs) for goal_id, refs in rewards.items()}
-
-
-def _goal_ref(plan: GoalPlan, goal_id: int, rewards: tuple[RewardRef, ...]) -> GoalRef:
-    return GoalRef(
-        goal_id,
-        plan.owner,
-        plan.metric,
-        plan.title,
-        plan.kind,
-        plan.target,
-        plan.active_from,
-        plan.active_until,
-        plan.window,
-        rewards,
-    )

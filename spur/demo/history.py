@@ -57,10 +57,11 @@ class RewardRef:
 
 @dataclass(frozen=True)
 class GoalRef:
-    """A stored goal of one member, with its rewards."""
+    """A stored goal of one member (`owner`) or of a team, with its rewards."""
 
     id: int
-    owner: int
+    owner: int | None
+    team_id: int | None
     metric: str
     title: str
     kind: PeriodKind
@@ -163,8 +164,12 @@ class Recorder:
         self.tz, self.now, self.specs, self.members = tz, now, list(specs), members
         self.history = History()
         self._goals: dict[tuple[int, str], list[GoalRef]] = defaultdict(list)
-        for goal in sorted(goals, key=lambda g: g.id):
-            self._goals[goal.owner, goal.metric].append(goal)
+        self._team_goals: dict[tuple[int, str], list[GoalRef]] = defaultdict(list)
+        for goal in goals:
+            if goal.owner is not None:
+                self._goals[goal.owner, goal.metric].append(goal)
+            elif goal.team_id is not None:
+                self._team_goals[goal.team_id, goal.metric].append(goal)
         self._periods: dict[date, dict[PeriodKind, Period]] = {}
 
     def record(self, activity_id: int, draft: Draft) -> None:
@@ -176,16 +181,28 @@ class Recorder:
         periods = self._periods_of(draft.at)
         for key, value in found.items():
             self._add_totals(key, member, periods, value)
-        # Goals move in id order whatever metric they track, as they do live.
-        moved = sorted(
-            (goal for key in found for goal in self._goals.get((draft.owner, key), ())),
-            key=lambda goal: goal.id,
-        )
-        for goal in moved:
+        for goal in self._goals_moved(draft.owner, member, found):
             period = periods[goal.kind]
             if goal.counts(period, draft.at):
                 moment = Moment(activity_id, member, draft.at, goal, period)
                 self._advance(moment, found[goal.metric])
+
+    def _goals_moved(
+        self, owner: int, member: MemberRef, found: dict[str, Decimal]
+    ) -> list[GoalRef]:
+        """The member's and their team's goals on the metrics that moved.
+
+        In id order whatever metric they track, as the live path moves them;
+        a team goal's events go to the member whose activity moved it.
+        """
+        goals = [goal for key in found for goal in self._goals.get((owner, key), ())]
+        if member.team_id is not None:
+            goals += [
+                goal
+                for key in found
+                for goal in self._team_goals.get((member.team_id, key), ())
+            ]
+        return sorted(goals, key=lambda goal: goal.id)
 
     def _periods_of(self, at: datetime) -> dict[PeriodKind, Period]:
         day = at.astimezone(self.tz).date()

@@ -514,7 +514,7 @@ async def test_ledger_status_and_inputs(demo: FilledDemo) -> None:
 
 
 async def test_monthly_children_add_up_to_the_quarter(demo: FilledDemo) -> None:
-    parents = await Goal.filter(period_kind=PeriodKind.QUARTER)
+    parents = await Goal.filter(period_kind=PeriodKind.QUARTER, member_id__isnull=False)
     current = dict(await GoalProgress.all().values_list("goal_id", "current"))
     children: dict[int, Decimal] = defaultdict(Decimal)
     for goal_id, parent_id in await Goal.filter(parent_id__isnull=False).values_list(
@@ -525,6 +525,35 @@ async def test_monthly_children_add_up_to_the_quarter(demo: FilledDemo) -> None:
     for parent in parents:
         assert current.get(parent.id, Decimal(0)) == children[parent.id]
     assert sum(parent.id in current for parent in parents) > 30
+
+
+async def test_each_team_has_a_quarterly_sales_goal_fed_by_its_members(
+    demo: FilledDemo,
+) -> None:
+    quarter = date(2026, 10, 1)
+    goals = await Goal.filter(team_id__isnull=False).prefetch_related("team", "metric")
+    current = dict(
+        await GoalProgress.filter(period_start=quarter).values_list(
+            "goal_id", "current"
+        )
+    )
+    sales = dict(
+        await MetricTotal.filter(
+            scope="team",
+            metric__key="sales_amount",
+            period_kind=PeriodKind.QUARTER,
+            period_start=quarter,
+        ).values_list("subject_id", "value")
+    )
+
+    assert sorted(goal.team.market for goal in goals) == ["EU", "ME", "NA", "SEA"]
+    for goal in goals:
+        assert goal.title == f"2026-Q4 {goal.team.name} team sales target"
+        assert (goal.metric.key, goal.period_kind) == (
+            "sales_amount",
+            PeriodKind.QUARTER,
+        )
+        assert current[goal.id] == sales[goal.team.id]
 
 
 def chinese(text: str) -> bool:
