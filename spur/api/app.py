@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -60,8 +61,14 @@ class SocketAdapter(ASGIWebSocketAdapter):
     """
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        try:
             await super().send_json(message)
+        except WebSocketDisconnected:
+            # The peer vanished mid-send (no close frame); the receive loop
+            # sees the same and ends the connection and its operations.
+            logger.debug("dropped a message for a socket that went away")
 
     async def close(self, code: int, reason: str) -> None:
         if not self.closed:
