@@ -1,13 +1,16 @@
-"""The `spur` command: serve the API, migrate a database, fill the demo."""
+"""The `spur` command: serve the API (with the demo if asked) or migrate a database."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 from spur.api.logs import configure_logging
 from spur.api.settings import Settings, load_settings
@@ -19,7 +22,10 @@ logger = logging.getLogger(__name__)
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `spur` console script."""
     args = _parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as error:  # a setting that does not parse
+        sys.exit(f"spur: {error}")
     if args.database_url:
         settings = settings.with_overrides(database_url=args.database_url)
     configure_logging(json_lines=settings.log_json)
@@ -48,7 +54,14 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
     from spur.api.app import create_app
 
-    app = create_app(settings, demo=args.demo or settings.demo)
+    if settings.jwt_secret_generated:
+        logger.warning("SPUR_JWT_SECRET is not set; tokens die with this process")
+    try:
+        app = create_app(settings, demo=args.demo or settings.demo)
+    except ValueError as error:  # such as a JWT secret that is too short
+        sys.exit(f"spur: {error}")
+    _migrate(args, settings)
+
     logger.info("serving on http://%s:%s/graphql", args.host, args.port)
     uvicorn.run(
         app,
@@ -63,8 +76,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> None:
-    asyncio.run(migrate_database(settings.database_url))
+    """Migrate first, so an unreachable database is one clear line, not a trace."""
+    try:
+        asyncio.run(migrate_database(settings.database_url))
+    except (DBConnectionError, OperationalError, OSError) as error:
+        where = _without_password(settings.database_url)
+        sys.exit(f"spur: cannot use the database {where}: {error}")
     logger.info("database is up to date")
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 if __name__ == "__main__":

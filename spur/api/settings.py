@@ -34,6 +34,7 @@ class Settings:
     keepalive_seconds: int
     late_days: int
     expose_stats: bool
+    jwt_secret_generated: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (the CLI's flags win over the env)."""
@@ -45,12 +46,13 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     # Starlette warns about a missing file; an absent `.env` is the usual case.
     config = Config(env_file if env_file and Path(env_file).is_file() else None)
     secret = Secret(config("SPUR_JWT_SECRET", default=""))
-    if not str(secret):
+    generated = not str(secret)
+    if generated:
         # A per-process secret keeps a fresh demo working with nothing to set;
         # tokens then die with the process and instances cannot share them.
-        logger.warning("SPUR_JWT_SECRET is not set; using a random per-process one")
         secret = Secret(secrets.token_urlsafe(48))
     return Settings(
+        jwt_secret_generated=generated,
         database_url=config("SPUR_DATABASE_URL", default=DEFAULT_DATABASE_URL),
         jwt_secret=secret,
         jwt_issuer=config("SPUR_JWT_ISSUER", default="spur"),
