@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from spur.api import cli
@@ -16,6 +18,7 @@ def keep_test_logging(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_migrate_brings_an_empty_database_up_to_date(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="spur.api.cli")
     cli.main(["migrate", "--database-url", database_url])
     cli.main(["migrate", "--database-url", database_url])
     assert "database is up to date" in caplog.text
