@@ -101,6 +101,11 @@ class RewardPlan:
     title: str
     amount: Decimal | None = None
     quantity: Decimal | None = None
+    zh_title: str | None = None
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {"zh-CN": self.zh_title} if self.zh_title else {}
 
 
 @dataclass(frozen=True)
@@ -123,13 +128,27 @@ class GoalPlan:
     parent: str | None = None
     rewards: tuple[RewardPlan, ...] = field(default=())
     team: str | None = None
+    zh_title: str | None = None
+
+    @property
+    def titles(self) -> dict[str, str]:
+        return {"zh-CN": self.zh_title} if self.zh_title else {}
 
 
-WEEKLY_REWARDS = (RewardPlan(RewardKind.CASH, "Weekly follow-up bonus", Decimal(500)),)
-MONTHLY_REWARDS = (
-    RewardPlan(RewardKind.CASH, "Optimisation bonus", Decimal(300)),
-    RewardPlan(RewardKind.TRAINING, "Training place", quantity=Decimal(1)),
+WEEKLY_REWARDS = (
+    RewardPlan(
+        RewardKind.CASH, "Weekly follow-up bonus", Decimal(500), zh_title="每周跟进奖金"
+    ),
 )
+MONTHLY_REWARDS = (
+    RewardPlan(
+        RewardKind.CASH, "Optimisation bonus", Decimal(300), zh_title="产品优化奖金"
+    ),
+    RewardPlan(
+        RewardKind.TRAINING, "Training place", quantity=Decimal(1), zh_title="培训名额"
+    ),
+)
+TEAM_NAMES_ZH = {"SEA": "东南亚", "EU": "欧洲", "NA": "北美", "ME": "中东"}
 HISTORY_WEEKS = 13
 
 
@@ -155,6 +174,7 @@ def _recurring(owner: int, start_week: date, start_month: date) -> list[GoalPlan
             start_week,
             None,
             rewards=WEEKLY_REWARDS,
+            zh_title="10 个新客户跟进",
         ),
         GoalPlan(
             f"{owner}:month",
@@ -166,6 +186,7 @@ def _recurring(owner: int, start_week: date, start_month: date) -> list[GoalPlan
             start_month,
             None,
             rewards=MONTHLY_REWARDS,
+            zh_title="5 次产品优化",
         ),
     ]
 
@@ -183,6 +204,7 @@ def _sales_target(
         target,
         quarter.start_date,
         next_period(quarter, tz).start_date,
+        zh_title=f"{quarter.label} 销售目标",
     )
     months = child_periods(quarter, PeriodKind.MONTH, tz)
     shares = split_target(target, len(months), places=2)
@@ -198,6 +220,7 @@ def _sales_target(
             next_period(month, tz).start_date,
             window=(quarter.start, quarter.end),
             parent=parent.ref,
+            zh_title=f"{month.label} 销售目标",
         )
         for month, share in zip(months, shares, strict=True)
     ]
@@ -218,6 +241,7 @@ def _team_target(
         quarter.start_date,
         next_period(quarter, tz).start_date,
         team=team.market,
+        zh_title=f"{quarter.label} {TEAM_NAMES_ZH[team.market]}团队销售目标",
     )
 
 

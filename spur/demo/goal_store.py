@@ -66,6 +66,7 @@ def _goal_row(
         metric_id=metric_ids[plan.metric],
         parent_id=ids[plan.parent] if plan.parent else None,
         title=plan.title,
+        titles=plan.titles,
         period_kind=plan.kind,
         target=plan.target,
         active_from=plan.active_from,
@@ -83,6 +84,7 @@ async def _store_rewards(
             goal_id=ids[p.ref],
             kind=r.kind.value,
             title=r.title,
+            titles=r.titles,
             amount=r.amount,
             quantity=r.quantity,
         )
@@ -94,7 +96,12 @@ async def _store_rewards(
     rewards: dict[int, list[RewardRef]] = {}
     for row in stored:
         ref = RewardRef(
-            row.id, RewardKind(row.kind), row.title, row.amount, row.quantity
+            row.id,
+            RewardKind(row.kind),
+            row.title,
+            row.amount,
+            row.quantity,
+            row.titles,
         )
         rewards.setdefault(row.goal_id, []).append(ref)
     return {goal_id: tuple(refs) for goal_id, refs in rewards.items()}
@@ -115,4 +122,5 @@ def _goal_ref(
         plan.active_until,
         plan.window,
         rewards,
+        plan.titles,
     )

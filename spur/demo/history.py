@@ -11,7 +11,7 @@ here touches the database, so the whole history costs one pass in memory.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,6 +53,10 @@ class RewardRef:
     title: str
     amount: Decimal | None
     quantity: Decimal | None
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, lang: str) -> str:
+        return messages.localized(self.title, self.titles, lang)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,10 @@ class GoalRef:
     active_until: date | None
     window: tuple[datetime, datetime] | None
     rewards: tuple[RewardRef, ...]
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, lang: str) -> str:
+        return messages.localized(self.title, self.titles, lang)
 
     def counts(self, period: Period, at: datetime) -> bool:
         """True if an activity at `at` in `period` counts toward this goal.
@@ -109,6 +117,7 @@ class LedgerLine:
     period_start: date
     inputs: dict[str, Any]
     earned_at: datetime
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,7 @@ class Recorder:
         goal, period, member = moment.goal, moment.period, moment.member
         message = messages.milestone_reached(
             member.language,
-            goal_title=goal.title,
+            goal_title=goal.title_in(member.language),
             percent=int(milestone),
             period_label=period.label,
             period_kind=period.kind,
@@ -249,7 +258,7 @@ class Recorder:
         feed = messages.milestone_reached_by(
             member.feed_language,
             member_name=member.name,
-            goal_title=goal.title,
+            goal_title=goal.title_in(member.feed_language),
             percent=int(milestone),
             period_label=period.label,
             period_kind=period.kind,
@@ -261,14 +270,14 @@ class Recorder:
         goal, period, member = moment.goal, moment.period, moment.member
         message = messages.goal_completed(
             member.language,
-            goal_title=goal.title,
+            goal_title=goal.title_in(member.language),
             period_label=period.label,
             period_kind=period.kind,
         )
         feed = messages.goal_completed_by(
             member.feed_language,
             member_name=member.name,
-            goal_title=goal.title,
+            goal_title=goal.title_in(member.feed_language),
             period_label=period.label,
             period_kind=period.kind,
         )
@@ -286,15 +295,15 @@ class Recorder:
         member, goal = moment.member, moment.goal
         message = messages.reward_earned(
             member.language,
-            reward_title=reward.title,
+            reward_title=reward.title_in(member.language),
             amount=shown,
-            goal_title=goal.title,
+            goal_title=goal.title_in(member.language),
             period_kind=goal.kind,
         )
         feed = messages.reward_earned_by(
             member.feed_language,
             member_name=member.name,
-            reward_title=reward.title,
+            reward_title=reward.title_in(member.feed_language),
             amount=shown,
         )
         self._event(
@@ -331,6 +340,7 @@ class Recorder:
                 "period": period.label,
             },
             earned_at=moment.at,
+            titles=dict(reward.titles),
         )
 
     def _status(self, earned_at: datetime) -> RewardStatus:

@@ -106,6 +106,7 @@ async def store_ledger(company_id: int, history: History) -> dict[str, int]:
             key=line.key,
             kind=line.kind,
             title=line.title,
+            titles=dict(line.titles),
             amount=line.amount,
             currency=line.currency,
             quantity=line.quantity,

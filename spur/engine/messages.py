@@ -8,6 +8,8 @@ Amounts arrive already formatted (see ``money.format_money``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from spur.engine.periods import PeriodKind
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
@@ -218,3 +220,16 @@ def order_closed_by(
             f"{member_name}成交了一笔 {amount} 的订单{_market_suffix(lang, market)}。"
         )
     return f"{member_name} closed an order of {amount}{_market_suffix(lang, market)}."
+
+
+def localized(default: str, titles: Mapping[str, str], lang: str) -> str:
+    """A name in the reader's language when one is given, else the default.
+
+    `titles` maps language tags (``zh-CN``, ``en``) to names; tags are matched
+    after `resolve_language`, so ``zh`` finds the ``zh-CN`` name.
+    """
+    wanted = resolve_language(lang)
+    for tag, title in titles.items():
+        if resolve_language(tag) == wanted and title.strip():
+            return title
+    return default

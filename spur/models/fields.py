@@ -6,6 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.fields import BigIntField
+from tortoise.fields.db_defaults import SqlDefault
+
+# An empty JSON object as the column default, so adding a `titles` column to a
+# table with rows works on both databases (SQLite needs a non-NULL default).
+NO_TITLES = SqlDefault("'{}'")
 
 
 class ScaledDecimalField(BigIntField):

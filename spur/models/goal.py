@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 from spur.engine.periods import PeriodKind
 from spur.models.company import Company, Member, Team
-from spur.models.fields import ScaledDecimalField
+from spur.models.fields import NO_TITLES, ScaledDecimalField
 from spur.models.metric import MetricDefinition
 
 
@@ -38,6 +38,8 @@ class Goal(Model):
         "models.Goal", related_name="children", null=True, on_delete=fields.CASCADE
     )
     title = fields.CharField(max_length=200)
+    # The title in other languages, by tag ("zh-CN", "en"); `title` otherwise.
+    titles: dict[str, str] = fields.JSONField(default=dict, db_default=NO_TITLES)
     period_kind = fields.CharEnumField(PeriodKind, max_length=8)
     target = ScaledDecimalField(scale=4)
     active_from = fields.DateField()
@@ -66,6 +68,7 @@ class GoalReward(Model):
     )
     kind = fields.CharField(max_length=24)
     title = fields.CharField(max_length=200)
+    titles: dict[str, str] = fields.JSONField(default=dict, db_default=NO_TITLES)
     amount = ScaledDecimalField(scale=4, null=True)
     quantity = ScaledDecimalField(scale=4, null=True)
 

@@ -9,7 +9,7 @@ from tortoise.models import Model
 
 from spur.models.activity import Activity
 from spur.models.company import Company, Member
-from spur.models.fields import ScaledDecimalField
+from spur.models.fields import NO_TITLES, ScaledDecimalField
 from spur.models.goal import Goal
 
 
@@ -55,6 +55,8 @@ class LedgerEntry(Model):
     key = fields.CharField(max_length=200)
     kind = fields.CharEnumField(RewardKind, max_length=24)
     title = fields.CharField(max_length=200)
+    # Copied from what earned it, so the line reads in each member's language.
+    titles: dict[str, str] = fields.JSONField(default=dict, db_default=NO_TITLES)
     amount = ScaledDecimalField(scale=4, null=True)
     currency = fields.CharField(max_length=3, null=True)
     quantity = ScaledDecimalField(scale=4, null=True)

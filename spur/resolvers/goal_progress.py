@@ -153,22 +153,22 @@ class _EventWriter:
             await self._reward(step, reward)
 
     async def _milestone_event(self, step: GoalStep) -> None:
-        title, period = step.goal.title, step.period
+        period, team_lang = step.period, await self._team_lang()
         await self._event(
             step,
             EventKind.MILESTONE_REACHED,
             "milestone:50",
             messages.milestone_reached(
                 self.member.language,
-                goal_title=title,
+                goal_title=_goal_title(step.goal, self.member.language),
                 percent=50,
                 period_label=period.label,
                 period_kind=period.kind,
             ),
             messages.milestone_reached_by(
-                await self._team_lang(),
+                team_lang,
                 member_name=self.member.name,
-                goal_title=title,
+                goal_title=_goal_title(step.goal, team_lang),
                 percent=50,
                 period_label=period.label,
                 period_kind=period.kind,
@@ -185,21 +185,21 @@ class _EventWriter:
             .using_db(self.conn)
             .update(completed_at=self.activity.occurred_at)
         )
-        title, period = step.goal.title, step.period
+        period, team_lang = step.period, await self._team_lang()
         await self._event(
             step,
             EventKind.GOAL_COMPLETED,
             "completed",
             messages.goal_completed(
                 self.member.language,
-                goal_title=title,
+                goal_title=_goal_title(step.goal, self.member.language),
                 period_label=period.label,
                 period_kind=period.kind,
             ),
             messages.goal_completed_by(
-                await self._team_lang(),
+                team_lang,
                 member_name=self.member.name,
-                goal_title=title,
+                goal_title=_goal_title(step.goal, team_lang),
                 period_label=period.label,
                 period_kind=period.kind,
             ),
@@ -207,22 +207,26 @@ class _EventWriter:
 
     async def _reward(self, step: GoalStep, reward: GoalReward) -> None:
         entry = await self._ledger_entry(step, reward)
-        amount = _money_text(entry)
+        amount, lang, team_lang = (
+            _money_text(entry),
+            self.member.language,
+            await self._team_lang(),
+        )
         await self._event(
             step,
             EventKind.REWARD_EARNED,
             None,
             messages.reward_earned(
-                self.member.language,
-                reward_title=entry.title,
+                lang,
+                reward_title=messages.localized(entry.title, entry.titles, lang),
                 amount=amount,
-                goal_title=step.goal.title,
+                goal_title=_goal_title(step.goal, lang),
                 period_kind=step.period.kind,
             ),
             messages.reward_earned_by(
-                await self._team_lang(),
+                team_lang,
                 member_name=self.member.name,
-                reward_title=entry.title,
+                reward_title=messages.localized(entry.title, entry.titles, team_lang),
                 amount=amount,
             ),
             entry,
@@ -241,6 +245,7 @@ class _EventWriter:
             key=f"{_goal_key(step)}:reward:{reward.id}",
             kind=kind,
             title=reward.title,
+            titles=reward.titles,
             amount=amount,
             currency=currency if amount is not None else None,
             quantity=reward.quantity,
@@ -334,6 +339,10 @@ async def _manager_language(conn: BaseDBAsyncClient, member: Member) -> str:
     )
     manager = team.manager
     return manager.language if manager is not None else member.language
+
+
+def _goal_title(goal: Goal, lang: str) -> str:
+    return messages.localized(goal.title, goal.titles, lang)
 
 
 def _goal_key(step: GoalStep) -> str:

@@ -6,6 +6,7 @@
 | recordActivity            | self        | own teams      | company  | no      |
 | achievements, goalProgress| self        | self           | self     | no      |
 | teamFeed                  | no          | own teams      | company  | no      |
+| createGoal                | no          | own teams      | company  | no      |
 
 Row-level scoping (which member or team) is enforced where rows are loaded,
 through `Viewer.can_see_member` and friends, and every query is filtered by
@@ -46,6 +47,15 @@ class CanWatchTeams(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
             raise Forbidden("Only managers and HR admins may watch a team feed.")
+        return True
+
+
+class CanPlanGoals(BasePermission):
+    """Managers and HR admins: the roles that set goals for others."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins may set goals.")
         return True
 
 

@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from spur.api.context import Context
+from spur.engine import messages
 from spur.engine.periods import Period as EnginePeriod
 from spur.engine.periods import PeriodKind
 from spur.engine.progress import ProgressStatus
@@ -76,9 +77,11 @@ class GoalNode(relay.Node):
         found = [await resolve.goal_in_period(info.context, key) for key in node_ids]
         return [cls.of(item) if item else None for item in found]
 
-    @strawberry.field(description="What the goal asks for, for people.")
-    def title(self) -> str:
-        return self.item.goal.title
+    @strawberry.field(description="What the goal asks for, in the viewer's language.")
+    def title(self, info: strawberry.Info[Context, Any]) -> str:
+        goal, viewer = self.item.goal, info.context.viewer_or_none
+        language = viewer.language if viewer else ""
+        return messages.localized(goal.title, goal.titles, language)
 
     @strawberry.field(description="The key of the metric definition it tracks.")
     async def metric(self, info: strawberry.Info[Context, Any]) -> str:

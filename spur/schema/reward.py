@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 
 from spur.api.context import Context
-from spur.engine import money
+from spur.engine import messages, money
 from spur.models import CASH_KINDS, LedgerEntry, RewardKind, RewardStatus
 
 
@@ -59,9 +59,11 @@ class RewardNode(relay.Node):
     def kind(self) -> RewardKind:
         return self.entry.kind
 
-    @strawberry.field(description="What the reward is, for people.")
-    def title(self) -> str:
-        return self.entry.title
+    @strawberry.field(description="What the reward is, in the viewer's language.")
+    def title(self, info: strawberry.Info[Context, Any]) -> str:
+        viewer = info.context.viewer_or_none
+        language = viewer.language if viewer else ""
+        return messages.localized(self.entry.title, self.entry.titles, language)
 
     @strawberry.field(description="The cash amount; null for a non-cash reward.")
     def amount(self) -> Money | None:

@@ -15,6 +15,7 @@ from spur.api.settings import Settings
 from spur.schema.achievement import AchievementSubscription
 from spur.schema.activity import ActivityMutation
 from spur.schema.auth import AuthMutation
+from spur.schema.goal_admin import GoalAdminMutation
 from spur.schema.member import MemberQuery
 from spur.schema.node import NodeQuery
 from spur.schema.scalars import SCALAR_MAP
@@ -26,7 +27,7 @@ class Query(MemberQuery, NodeQuery):
 
 
 @strawberry.type
-class Mutation(AuthMutation, ActivityMutation):
+class Mutation(AuthMutation, ActivityMutation, GoalAdminMutation):
     """Everything a client can change."""
 
 

@@ -1,8 +1,9 @@
-"""Scalars of the contract: strict DateTime and string-encoded Decimal."""
+"""Scalars of the contract: strict DateTime and Date, string-encoded Decimal."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import strawberry
@@ -29,6 +30,19 @@ def serialize_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_date(value: object) -> date:
+    """A calendar date written YYYY-MM-DD."""
+    if not isinstance(value, str) or _ISO_DATE.fullmatch(value) is None:
+        raise BadUserInput(f'Date must look like "2026-10-01", not {value!r}.')
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise BadUserInput(f"Not a calendar date: {value!r}.") from error
+
+
 def parse_decimal(value: object) -> Decimal:
     """A decimal number sent as a JSON string (floats would lose cents)."""
     if not isinstance(value, str | int) or isinstance(value, bool):
@@ -48,6 +62,12 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         description="An ISO 8601 instant with a UTC offset.",
         serialize=serialize_datetime,
         parse_value=parse_datetime,
+    ),
+    date: strawberry.scalar(
+        name="Date",
+        description="A calendar date, YYYY-MM-DD, in the company's time zone.",
+        serialize=date.isoformat,
+        parse_value=parse_date,
     ),
     Decimal: strawberry.scalar(
         name="Decimal",

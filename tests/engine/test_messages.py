@@ -305,3 +305,11 @@ def test_order_closed_names_the_amount_and_market_in_both_languages() -> None:
     assert "SEA" in zh
     assert en == "You closed an order of 12345.67 USD. Nice work!"
     assert feed == "Li Wei closed an order of 500.00 CNY in EU."
+
+
+def test_localized_names_fall_back_to_the_default() -> None:
+    titles = {"zh-CN": "每周 10 个新客户跟进", "en": "10 new-customer follow-ups"}
+    assert messages.localized("x", titles, "zh") == "每周 10 个新客户跟进"
+    assert messages.localized("x", titles, "en") == "10 new-customer follow-ups"
+    assert messages.localized("default", {}, "zh-CN") == "default"
+    assert messages.localized("default", {"zh-CN": " "}, "zh-CN") == "default"
