@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 MISSING_TOKEN = 4401
 TOKEN_EXPIRED = 4403
+# A \uD800-\uDFFF escape: half of a surrogate pair, or a lone one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class SocketAdapter(ASGIWebSocketAdapter):
@@ -140,6 +144,26 @@ class SpurGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
         finally:
             self.open_sockets -= 1
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body or socket frame: one JSON object of valid Unicode.
+
+        Anything else is refused as malformed JSON (HTTP 400, socket close
+        4400) here, rather than failing deeper down: bytes that are not UTF-8,
+        nesting that exhausts the recursion limit, integers too long to
+        convert, a lone surrogate (no database can store it) or a top level
+        that is not an object.
+        """
+        try:
+            text = data.decode() if isinstance(data, bytes) else data
+            decoded = json.loads(text)
+            if _SURROGATE_ESCAPE.search(text):
+                json.dumps(decoded, ensure_ascii=False).encode()
+        except (ValueError, RecursionError) as error:
+            raise json.JSONDecodeError(type(error).__name__, "", 0) from None
+        if not isinstance(decoded, dict):
+            raise json.JSONDecodeError("not a JSON object", "", 0)
+        return decoded
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None

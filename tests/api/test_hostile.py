@@ -1,0 +1,88 @@
+"""Hostile and malformed input over HTTP: every answer is coded, nothing leaks,
+nothing is half-written, and the server recovers when its database does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import document
+from tests.api.helpers import (
+    follow_up,
+    row_counts,
+)
+from tests.factories import World
+
+RECORD = document("RecordActivity")
+
+
+async def post(
+    client: httpx.AsyncClient, body: bytes, token: str = ""
+) -> httpx.Response:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return await client.post("/graphql", content=body, headers=headers)
+
+
+# Request bodies the JSON decoder chokes on, or that are JSON but not an object.
+
+MALFORMED_BODIES = {
+    "a JSON string": b'"{ __typename }"',
+    "JSON null": b"null",
+    "a JSON number": b"5",
+    "not UTF-8": b'{"query": "{ __typename }", "x": "\xff\xfe"}',
+    "nested too deep": b'{"query": "{ __typename }", "x": '
+    + b"[" * 100_000
+    + b"]" * 100_000
+    + b"}",
+    "an integer of 5000 digits": b'{"query": "{ __typename }", "x": '
+    + b"9" * 5000
+    + b"}",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+async def test_a_malformed_body_is_a_client_error(
+    client: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await post(client, body)
+    assert response.status_code == 400, response.text
+
+
+LONE_SURROGATE = "a\\ud800b"
+SURROGATE_BODIES = {
+    "login": '{"query": "mutation($e: String!, $p: String!) { login(input: '
+    '{email: $e, password: $p}) { accessToken } }", '
+    f'"variables": {{"e": "{LONE_SURROGATE}", "p": "x"}}}}',
+    "refresh": '{"query": "mutation($r: String!) { refreshToken(input: '
+    '{refreshToken: $r}) { accessToken } }", '
+    f'"variables": {{"r": "{LONE_SURROGATE}"}}}}',
+    "record": json.dumps(
+        {"query": RECORD, "variables": {"input": follow_up("SURROGATE")}}
+    ).replace("SURROGATE", LONE_SURROGATE),
+}
+
+
+@pytest.mark.parametrize("body", SURROGATE_BODIES.values(), ids=SURROGATE_BODIES.keys())
+async def test_a_lone_surrogate_is_refused_and_nothing_written(
+    world: World, client: httpx.AsyncClient, login: Any, body: str
+) -> None:
+    token = await login("seller@example.com")
+    before = await row_counts()
+    response = await post(client, body.encode(), token)
+    assert response.status_code == 400, response.text
+    assert await row_counts() == before
+
+
+async def test_an_escaped_surrogate_pair_is_still_an_emoji(
+    world: World, client: httpx.AsyncClient, login: Any
+) -> None:
+    token = await login("seller@example.com")
+    body = json.dumps({"query": RECORD, "variables": {"input": follow_up("x😀")}})
+    assert "\\ud83d\\ude00" in body
+    response = await post(client, body.encode(), token)
+    assert "errors" not in response.json(), response.text
