@@ -19,6 +19,7 @@ from spur.engine.periods import (
 )
 from spur.models import Goal, Member
 from spur.resolvers.goal_progress import goal_applies
+from spur.resolvers.ids import NO_ROW, row_key
 from spur.schema.enums import GoalListStatus
 
 PERIOD_ORDER = {kind: index for index, kind in enumerate(ALL_KINDS)}
@@ -96,9 +97,10 @@ def anchored_period(goal: Goal, viewer: Viewer) -> Period | None:
 async def goal_in_period(ctx: Context, node_id: str) -> GoalInPeriod | None:
     """A goal by its node id (`<goal>@<period start>`), if the viewer may see it."""
     goal_part, _, start_part = node_id.partition("@")
-    if not goal_part.isdigit():
+    key = row_key(goal_part)
+    if key == NO_ROW:
         return None
-    goal = await ctx.loaders.goal.load(int(goal_part))
+    goal = await ctx.loaders.goal.load(key)
     if goal is None or not await can_see_goal(ctx, goal):
         return None
     return _in_period(ctx.viewer, goal, start_part, ctx.services.clock())
@@ -114,9 +116,10 @@ def _in_period(
     try:
         start = date.fromisoformat(start_part)
         period = period_starting(goal.period_kind, start, viewer.timezone)
-    except ValueError:
+        runs = _runs_in(goal, period, viewer)
+    except (ValueError, OverflowError):  # not a date, or at the calendar's ends
         return None
-    return GoalInPeriod(goal, period) if _runs_in(goal, period, viewer) else None
+    return GoalInPeriod(goal, period) if runs else None
 
 
 def _runs_in(goal: Goal, period: Period, viewer: Viewer) -> bool:

@@ -16,6 +16,7 @@ from spur.engine.periods import period_starting
 from spur.models import AchievementEvent, EventKind
 from spur.resolvers import achievement as feeds
 from spur.resolvers.goal import GoalInPeriod, anchored_period
+from spur.resolvers.ids import is_key_text, row_key
 from spur.resolvers.permissions import CanWatchTeams, IsAuthenticated
 from spur.schema.goal import GoalNode
 from spur.schema.member import MemberNode
@@ -127,6 +128,6 @@ def team_pk(global_id: strawberry.ID) -> int:
         decoded = relay.GlobalID.from_id(str(global_id))
     except (ValueError, TypeError) as error:
         raise BadUserInput("teamId is not a Team id.", field="teamId") from error
-    if decoded.type_name != "Team" or not decoded.node_id.isdigit():
+    if decoded.type_name != "Team" or not is_key_text(decoded.node_id):
         raise BadUserInput("teamId is not a Team id.", field="teamId")
-    return int(decoded.node_id)
+    return row_key(decoded.node_id)

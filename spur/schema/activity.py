@@ -16,6 +16,7 @@ from spur.engine.metrics import ActivityKind
 from spur.models import Activity
 from spur.resolvers.activity import record_activity
 from spur.resolvers.activity_input import ActivityDraft
+from spur.resolvers.ids import is_key_text, row_key
 from spur.resolvers.permissions import CanWrite
 from spur.schema.achievement import AchievementEventType
 
@@ -34,19 +35,19 @@ class ActivityNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         viewer = info.context.viewer
-        ids = [int(k) for k in node_ids if k.isdigit()]
+        keys = [row_key(k) for k in node_ids]
         rows = {
             a.id: a
             for a in await Activity.filter(
-                id__in=ids, company_id=viewer.company_id
+                id__in=keys, company_id=viewer.company_id
             ).prefetch_related("member")
         }
         return [
             cls(id=row.id, activity=row)
-            if (row := rows.get(int(k) if k.isdigit() else 0))
+            if (row := rows.get(key))
             and viewer.can_see_member(row.member.id, row.member.team_id)
             else None
-            for k in node_ids
+            for key in keys
         ]
 
     @strawberry.field(description="What was done.")
@@ -126,9 +127,9 @@ def member_id_of(global_id: strawberry.ID | None) -> int | None:
         decoded = relay.GlobalID.from_id(str(global_id))
     except (ValueError, TypeError) as error:
         raise BadUserInput("memberId is not a Member id.", field="memberId") from error
-    if decoded.type_name != "Member" or not decoded.node_id.isdigit():
+    if decoded.type_name != "Member" or not is_key_text(decoded.node_id):
         raise BadUserInput("memberId is not a Member id.", field="memberId")
-    return int(decoded.node_id)
+    return row_key(decoded.node_id)
 
 
 @strawberry.type

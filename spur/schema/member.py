@@ -13,6 +13,7 @@ from spur.engine.periods import PeriodKind
 from spur.models import Member, Role, Team
 from spur.resolvers import goal as goals
 from spur.resolvers import reward as rewards
+from spur.resolvers.ids import row_key
 from spur.resolvers.permissions import IsAuthenticated
 from spur.schema.enums import GoalListStatus
 from spur.schema.goal import GoalNode
@@ -34,7 +35,7 @@ class TeamNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         viewer = info.context.viewer
-        teams = [await info.context.loaders.team.load(_int(key)) for key in node_ids]
+        teams = [await info.context.loaders.team.load(row_key(key)) for key in node_ids]
         return [
             cls(id=t.id, team=t) if t and t.company_id == viewer.company_id else None
             for t in teams
@@ -67,7 +68,7 @@ class MemberNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         viewer = info.context.viewer
-        found = [await info.context.loaders.member.load(_int(k)) for k in node_ids]
+        found = [await info.context.loaders.member.load(row_key(k)) for k in node_ids]
         return [
             cls.of(m)
             if m
@@ -129,10 +130,6 @@ class MemberNode(relay.Node):
         offset, limit = page_bounds(first, after)
         entries = await rewards.member_rewards(self.member.id, offset, limit)
         return connection([RewardNode.of(e) for e in entries], offset, limit)
-
-
-def _int(key: str) -> int:
-    return int(key) if key.isdigit() else 0
 
 
 @strawberry.type

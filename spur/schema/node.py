@@ -55,7 +55,10 @@ def _node_type(
 ) -> type[relay.Node] | None:
     """The Node class named `name`; None for a type that has no global ids."""
     definition = info.schema.get_type_by_name(name)
-    if not isinstance(definition, StrawberryObjectDefinition):
+    # `Node` itself is an interface: no object is only a Node.
+    if not isinstance(definition, StrawberryObjectDefinition) or (
+        definition.is_interface
+    ):
         return None
     origin = definition.origin
     return (

@@ -12,6 +12,7 @@ from spur.api.errors import BadUserInput
 
 T = TypeVar("T")
 MAX_PAGE = 100
+MAX_OFFSET_DIGITS = 9
 
 
 @strawberry.type(description="Where a page ends and whether more follow.")
@@ -60,9 +61,11 @@ def _offset(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         prefix, number = text.split(":")
-        offset = int(number)
     except ValueError as error:
         raise BadUserInput("Malformed cursor.", field="after") from error
-    if prefix != "o" or offset < 0:
+    # ASCII digits, few enough that the SQL OFFSET stays in range.
+    if prefix != "o" or not (number.isascii() and number.isdigit()):
         raise BadUserInput("Malformed cursor.", field="after")
-    return offset + 1
+    if len(number) > MAX_OFFSET_DIGITS:
+        raise BadUserInput("Malformed cursor.", field="after")
+    return int(number) + 1

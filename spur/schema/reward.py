@@ -13,6 +13,7 @@ from strawberry import relay
 from spur.api.context import Context
 from spur.engine import messages, money
 from spur.models import CASH_KINDS, LedgerEntry, RewardKind, RewardStatus
+from spur.resolvers.ids import row_key
 
 
 @strawberry.type(description="An amount of money in an ISO 4217 currency.")
@@ -48,7 +49,7 @@ class RewardNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         ctx = info.context
-        ids = [int(key) if key.isdigit() else 0 for key in node_ids]
+        ids = [row_key(key) for key in node_ids]
         entries = [await ctx.loaders.ledger_entry.load(key) for key in ids]
         return [
             cls.of(entry) if entry and await _visible(ctx, entry) else None

@@ -3,6 +3,7 @@ nothing is half-written, and the server recovers when its database does."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -11,12 +12,21 @@ import pytest
 
 from tests.api.conftest import document
 from tests.api.helpers import (
+    GraphQL,
+    error_codes,
     follow_up,
+    global_id,
+    record,
     row_counts,
 )
 from tests.factories import World
 
+NODE = "query($id: ID!) { node(id: $id) { id __typename } }"
 RECORD = document("RecordActivity")
+REWARDS = (
+    "query($a: String) { viewer { rewards(first: 5, after: $a) { edges { cursor } } } }"
+)
+HUGE = "9" * 25
 
 
 async def post(
@@ -86,3 +96,47 @@ async def test_an_escaped_surrogate_pair_is_still_an_emoji(
     assert "\\ud83d\\ude00" in body
     response = await post(client, body.encode(), token)
     assert "errors" not in response.json(), response.text
+
+
+# Ids and cursors: out of range, or spelled with digits that are not ASCII.
+
+HUGE_IDS = {
+    type_name: global_id(type_name, HUGE)
+    for type_name in ("Member", "Team", "Goal", "Reward", "Activity")
+}
+ODD_IDS = {
+    **HUGE_IDS,
+    "Goal in year 1": global_id("Goal", "1@0001-01-01"),
+    "Goal, Arabic-Indic digit": global_id("Goal", "١"),
+    "Member, Arabic-Indic digit": global_id("Member", "١"),
+    "the Node interface": global_id("Node", 1),
+}
+
+
+@pytest.mark.parametrize("node_id", ODD_IDS.values(), ids=ODD_IDS.keys())
+async def test_an_odd_node_id_is_null(
+    world: World, gql: GraphQL, login: Any, node_id: str
+) -> None:
+    token = await login("hr@example.com")
+    body = await gql(NODE, {"id": node_id}, token)
+    assert body == {"data": {"node": None}}, body
+
+
+async def test_a_huge_member_id_is_not_found_and_nothing_written(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    token = await login("hr@example.com")
+    before = await row_counts()
+    body = await record(gql, token, follow_up("x", memberId=HUGE_IDS["Member"]))
+    assert error_codes(body) == ["NOT_FOUND"], body
+    assert await row_counts() == before
+
+
+@pytest.mark.parametrize("offset", [HUGE, "١"], ids=["huge", "Arabic-Indic digit"])
+async def test_an_odd_page_cursor_is_bad_input(
+    world: World, gql: GraphQL, login: Any, offset: str
+) -> None:
+    cursor = base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()
+    token = await login("seller@example.com")
+    body = await gql(REWARDS, {"a": cursor}, token)
+    assert error_codes(body) == ["BAD_USER_INPUT"], body

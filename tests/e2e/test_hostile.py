@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
@@ -15,8 +16,10 @@ from websockets.asyncio.client import ClientConnection
 from tests.e2e.client import (
     EVENT_TIMEOUT,
     Api,
+    global_id,
     init_message,
     raw_socket,
+    subscribe_message,
     until_closed,
 )
 from tests.e2e.seed import Ids
@@ -24,6 +27,7 @@ from tests.e2e.server import Server
 
 BAD_REQUEST = 4400
 SELLER = "seller@example.com"
+TEAM_FEED = "subscription($t: ID!) { teamFeed(teamId: $t) { cursor } }"
 
 
 async def signed_in(server: Server, token: str) -> ClientConnection:
@@ -33,6 +37,22 @@ async def signed_in(server: Server, token: str) -> ClientConnection:
     ack = json.loads(await asyncio.wait_for(socket.recv(), EVENT_TIMEOUT))
     assert ack["type"] == "connection_ack", ack
     return socket
+
+
+async def answer(socket: ClientConnection, operation_id: str) -> dict[str, Any]:
+    """The first `next` or `error` message for one operation."""
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        while True:
+            message: dict[str, Any] = json.loads(await socket.recv())
+            if message.get("id") == operation_id and message["type"] != "complete":
+                return message
+
+
+def codes(message: dict[str, Any]) -> list[str]:
+    """The `extensions.code` of each error in a `next` or `error` message."""
+    payload = message["payload"]
+    errors = payload if message["type"] == "error" else payload.get("errors", [])
+    return [error.get("extensions", {}).get("code") for error in errors]
 
 
 MALFORMED_FRAMES = {
@@ -66,3 +86,10 @@ async def test_an_init_with_a_lone_surrogate_closes_4400(
         '{"type": "connection_init", "payload": {"authorization": "Bearer \\ud800"}}'
     )
     assert await until_closed(socket) == (BAD_REQUEST, [])
+
+
+async def test_a_huge_team_id_is_not_found(server: Server, ids: Ids, api: Api) -> None:
+    socket = await signed_in(server, await api.login("hr@example.com"))
+    team = global_id("Team", "9" * 25)
+    await socket.send(subscribe_message("1", TEAM_FEED, t=team))
+    assert codes(await answer(socket, "1")) == ["NOT_FOUND"]
