@@ -28,7 +28,12 @@ from spur.models import (
     Role,
 )
 from spur.models.upserts import TotalDelta, add_to_totals, placeholders
-from spur.resolvers.activity_input import ActivityDraft, CheckedActivity, check_activity
+from spur.resolvers.activity_input import (
+    MAX_AMOUNT,
+    ActivityDraft,
+    CheckedActivity,
+    check_activity,
+)
 from spur.resolvers.goal_progress import GoalOutcome, advance_goals
 from spur.subscriptions.relay import publish_progress
 
@@ -149,7 +154,12 @@ async def _convert(
             field="currency",
             reason="MISSING_EXCHANGE_RATE",
         )
-    return Conversion(money.convert(amount, rate.rate, company.currency), rate.rate)
+    converted = money.convert(amount, rate.rate, company.currency)
+    if converted >= MAX_AMOUNT:
+        raise BadUserInput(
+            f"amount is too large in {company.currency}.", field="amount"
+        )
+    return Conversion(converted, rate.rate)
 
 
 async def _insert(

@@ -72,7 +72,7 @@ def check_activity(
         external_id=draft.external_id or uuid.uuid4().hex,
         quantity=_quantity(draft.quantity),
         currency=currency,
-        market=draft.market.strip().upper() if draft.market else None,
+        market=_stored_text("market", draft.market) if draft.market else None,
         rating=None if draft.rating is None else Decimal(str(draft.rating)),
     )
 
@@ -80,7 +80,10 @@ def check_activity(
 def _check_time(occurred_at: datetime, now: datetime, tz: ZoneInfo, late: int) -> None:
     if occurred_at > now + FUTURE_SKEW:
         raise BadUserInput("occurredAt is in the future.", field="occurredAt")
-    month = period_containing(PeriodKind.MONTH, occurred_at, tz)
+    try:
+        month = period_containing(PeriodKind.MONTH, occurred_at, tz)
+    except OverflowError as error:  # its month would start before year 1
+        raise BadUserInput("occurredAt is out of range.", field="occurredAt") from error
     if month.end + timedelta(days=late) <= now:
         raise BadUserInput(
             f"The period {month.label} is closed to new activity.",
@@ -89,10 +92,23 @@ def _check_time(occurred_at: datetime, now: datetime, tz: ZoneInfo, late: int) -
 
 
 def _check_texts(draft: ActivityDraft) -> None:
+    # Lengths are those of the text as stored (a market is uppercased, and
+    # "ß" becomes "SS"); PostgreSQL can store no NUL character.
     for name, limit in TEXT_LIMITS.items():
         value = getattr(draft, name)
-        if value is not None and not 0 < len(value.strip()) <= limit:
+        if value is None:
+            continue
+        if not value.strip() or len(_stored_text(name, value)) > limit:
             raise BadUserInput(f"{name} must have 1 to {limit} characters.", field=name)
+        if "\x00" in value:
+            raise BadUserInput(f"{name} may not contain NUL characters.", field=name)
+
+
+def _stored_text(name: str, value: str) -> str:
+    """A text field as it is stored: sources trimmed, markets also uppercased."""
+    if name == "market":
+        return value.strip().upper()
+    return value.strip() if name == "source" else value
 
 
 def _check_money(draft: ActivityDraft) -> str | None:
@@ -109,6 +125,10 @@ def _check_amount(amount: Decimal, currency: str | None) -> str:
     if currency is None:
         raise BadUserInput("An amount needs a currency.", field="currency")
     code = currency.strip().upper()
+    # Checked first, by comparison only: quantizing or even abs() of an
+    # absurd exponent overflows the decimal context.
+    if amount < 0 or amount >= MAX_AMOUNT:
+        raise BadUserInput("amount must be zero or more, and sane.", field="amount")
     try:
         excess = money.has_excess_places(amount, code)
     except money.UnknownCurrency as error:
@@ -119,8 +139,6 @@ def _check_amount(amount: Decimal, currency: str | None) -> str:
         raise BadUserInput(
             f"{amount} has more decimals than {code} allows.", field="amount"
         )
-    if amount < 0 or abs(amount) >= MAX_AMOUNT:
-        raise BadUserInput("amount must be zero or more, and sane.", field="amount")
     return code
 
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from tortoise import connections
 
+from spur.models import ExchangeRate, MetricTotal
 from tests.api.conftest import document
 from tests.api.helpers import (
     GraphQL,
     error_codes,
     follow_up,
     global_id,
+    order,
     record,
+    recorded,
     row_counts,
 )
 from tests.factories import World
@@ -27,6 +32,7 @@ REWARDS = (
     "query($a: String) { viewer { rewards(first: 5, after: $a) { edges { cursor } } } }"
 )
 HUGE = "9" * 25
+LEAKS = ("Traceback", "SELECT", "INSERT", "sqlite", "asyncpg", ".py", "Error:")
 
 
 async def post(
@@ -36,6 +42,12 @@ async def post(
     if token:
         headers["authorization"] = f"Bearer {token}"
     return await client.post("/graphql", content=body, headers=headers)
+
+
+def assert_no_leak(body: dict[str, Any]) -> None:
+    text = json.dumps(body)
+    for leak in LEAKS:
+        assert leak not in text, body
 
 
 # Request bodies the JSON decoder chokes on, or that are JSON but not an object.
@@ -140,3 +152,106 @@ async def test_an_odd_page_cursor_is_bad_input(
     token = await login("seller@example.com")
     body = await gql(REWARDS, {"a": cursor}, token)
     assert error_codes(body) == ["BAD_USER_INPUT"], body
+
+
+# recordActivity: values outside what can be stored or computed.
+
+BAD_ACTIVITIES = {
+    "occurredAt in year 1": follow_up("x", occurred_at="0001-01-01T00:00:00+00:00"),
+    "occurredAt before year 1 in UTC": follow_up(
+        "x", occurred_at="0001-01-01T00:00:00+14:00"
+    ),
+    "an amount with a huge exponent": order("x", "1E+999999999"),
+    "an externalId padded past 128 characters": follow_up("x" + " " * 200),
+    "a NUL in externalId": follow_up("a\x00b"),
+    "a NUL in source": follow_up("x", source="a\x00b"),
+    "a NUL in customerRef": follow_up("x", customerRef="a\x00b"),
+    "a NUL in productCategory": follow_up("x", productCategory="a\x00b"),
+    "a market longer than 16 once uppercased": follow_up("x", market="ß" * 16),
+}
+
+
+@pytest.mark.parametrize("activity", BAD_ACTIVITIES.values(), ids=BAD_ACTIVITIES.keys())
+async def test_an_impossible_activity_is_bad_input_and_nothing_written(
+    world: World, gql: GraphQL, login: Any, activity: dict[str, Any]
+) -> None:
+    token = await login("seller@example.com")
+    before = await row_counts()
+    body = await record(gql, token, activity)
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert_no_leak(body)
+    assert await row_counts() == before
+
+
+async def test_an_order_too_big_once_converted_is_bad_input(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    await ExchangeRate.filter(company_id=world.company.id, currency="USD").update(
+        rate=Decimal("100000")
+    )
+    token = await login("seller@example.com")
+    before = await row_counts()
+    body = await record(gql, token, order("x", "999999999999.99", currency="USD"))
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert await row_counts() == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="totals are BIGINTs of 10^-4 units: past 2^63 PostgreSQL raises "
+    "(INTERNAL) and SQLite silently turns the total into a float",
+)
+async def test_a_total_that_would_overflow_refuses_the_activity(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    token = await login("seller@example.com")
+    recorded(await record(gql, token, order("first", "1.00")))
+    near_limit = Decimal(2**63 - 1) / 10**4 - Decimal(1000)
+    await MetricTotal.filter(metric_id=world.sales.id).update(value=near_limit)
+    before = await row_counts()
+    body = await record(gql, token, order("second", "999999999999.99"))
+    assert error_codes(body) == ["BAD_USER_INPUT"], body
+    assert await row_counts() == before
+    totals = await MetricTotal.filter(metric_id=world.sales.id)
+    assert {total.value for total in totals} == {near_limit}
+
+
+async def _rename_table(old: str, new: str) -> None:
+    await connections.get("default").execute_script(
+        f"ALTER TABLE {old} RENAME TO {new}"
+    )
+
+
+MIDWAY_TABLES = ("metric_total", "goal_progress", "ledger_entry", "achievement_event")
+
+
+@pytest.mark.parametrize("broken", MIDWAY_TABLES)
+async def test_a_completing_activity_is_whole_or_absent_when_a_table_fails(
+    world: World, gql: GraphQL, login: Any, broken: str
+) -> None:
+    token = await login("seller@example.com")
+    for n in range(9):
+        recorded(await record(gql, token, follow_up(f"f{n}")))
+    intact = ("activity", *(table for table in MIDWAY_TABLES if table != broken))
+    before = await table_counts(intact)
+    await _rename_table(broken, f"{broken}_away")
+    try:
+        body = await record(gql, token, follow_up("tenth"))
+        assert error_codes(body) == ["INTERNAL"], body
+        assert_no_leak(body)
+        assert await table_counts(intact) == before
+    finally:
+        await _rename_table(f"{broken}_away", broken)
+    payload = recorded(await record(gql, token, follow_up("tenth")))
+    kinds = [event["kind"] for event in payload["achievements"]]
+    assert (payload["duplicate"], kinds) == (False, ["GOAL_COMPLETED", "REWARD_EARNED"])
+
+
+async def table_counts(tables: tuple[str, ...]) -> dict[str, int]:
+    conn = connections.get("default")
+    counts = {}
+    for table in tables:
+        # Only the fixed table names above are formatted into the SQL.
+        rows = await conn.execute_query_dict(f"SELECT count(*) AS n FROM {table}")  # noqa: S608
+        counts[table] = int(rows[0]["n"])
+    return counts
