@@ -251,6 +251,9 @@ def _child(
         metric_id=parent.metric_id,
         parent_id=parent.id,
         title=f"{parent.title} · {period.label}",
+        titles={
+            lang: f"{text} · {period.label}" for lang, text in parent.titles.items()
+        },
         period_kind=period.kind,
         target=target,
         active_from=period.start_date,

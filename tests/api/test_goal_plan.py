@@ -406,6 +406,7 @@ async def test_a_goal_is_split_only_once(world: World) -> None:
         member=world.seller,
         metric=world.follow_ups,
         title="Q4 follow-ups",
+        titles={"zh-CN": "第四季度跟进"},
         period_kind=PeriodKind.QUARTER,
         target=Decimal(120),
         active_from=Q4_START,
@@ -413,6 +414,8 @@ async def test_a_goal_is_split_only_once(world: World) -> None:
     )
     months = await goal_plan.split_goal(quarter, PeriodKind.MONTH, None, SHANGHAI)
     assert [month.target for month in months] == [Decimal(40)] * 3
+    assert months[0].titles == {"zh-CN": "第四季度跟进 · 2026-10"}
+    assert (await Goal.get(id=months[2].id)).title == "Q4 follow-ups · 2026-12"
     with pytest.raises(Conflict):
         await goal_plan.split_goal(quarter, PeriodKind.WEEK, None, SHANGHAI)
     assert await Goal.filter(parent_id=quarter.id).count() == 3
