@@ -40,6 +40,7 @@ LEEWAY_SECONDS = 10
 MIN_SECRET_BYTES = 32
 _ROLE_VALUES = frozenset(role.value for role in Role)
 _YEAR_10000 = 253_402_300_800
+MAX_EMAIL_LENGTH = 254  # Member.email, after RFC 5321
 
 WRONG_CREDENTIALS = "Wrong e-mail or password."
 INVALID_ACCESS = "The access token is not valid; sign in again."
@@ -285,7 +286,7 @@ class TokenService:
         Unknown e-mail, wrong password and inactive member look the same to the
         caller, in message and in time.
         """
-        member = await Member.get_or_none(email=normalize_email(email))
+        member = await _member_by_email(normalize_email(email))
         # Argon2 takes tens of milliseconds of CPU; keep the event loop free.
         password_hash = (
             member.password_hash if member else await asyncio.to_thread(_dummy_hash)
@@ -308,6 +309,14 @@ class TokenService:
         member, new_refresh = await self.rotate(refresh_token)
         access, expires_at = self.issue_access(member)
         return member, access, expires_at, new_refresh
+
+
+async def _member_by_email(email: str) -> Member | None:
+    # No member can have an e-mail the column cannot hold; looking one up
+    # would fail in the database (PostgreSQL refuses NUL, Tortoise the length).
+    if len(email) > MAX_EMAIL_LENGTH or "\x00" in email:
+        return None
+    return await Member.get_or_none(email=email)
 
 
 async def load_viewer(claims: AccessClaims) -> Viewer:

@@ -216,6 +216,16 @@ async def test_a_total_that_would_overflow_refuses_the_activity(
     assert {total.value for total in totals} == {near_limit}
 
 
+@pytest.mark.parametrize(
+    "email", ["a\x00@example.com", "a" * 300 + "@example.com"], ids=["NUL", "long"]
+)
+async def test_an_impossible_email_is_a_wrong_password(
+    world: World, gql: GraphQL, email: str
+) -> None:
+    body = await gql(document("Login"), {"email": email, "password": "x"})
+    assert error_codes(body) == ["UNAUTHENTICATED"], body
+
+
 async def _rename_table(old: str, new: str) -> None:
     await connections.get("default").execute_script(
         f"ALTER TABLE {old} RENAME TO {new}"
