@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 MISSING_TOKEN = 4401
 TOKEN_EXPIRED = 4403
+# RFC 6455 "Try Again Later": the graphql-ws client reconnects after it.
+TRY_AGAIN_LATER = 1013
 # A \uD800-\uDFFF escape: half of a surrogate pair, or a lone one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -191,6 +193,9 @@ class SpurGraphQL(GraphQL[Context, None]):
             context.viewer_or_none = await self.viewer_for(token)
         except SpurError as error:
             context.auth_error = error.message
+        except Exception:  # the database, say; resolvers answer INTERNAL
+            logger.exception("viewer not loaded (request %s)", context.request_id)
+            context.viewer_unavailable = True
 
     async def viewer_for(self, token: str) -> Viewer:
         """The viewer an access token stands for; `UNAUTHENTICATED` otherwise."""
@@ -214,6 +219,13 @@ class SpurGraphQL(GraphQL[Context, None]):
             context.viewer_or_none = await self.viewer_for(token)
         except SpurError as error:
             raise ConnectionRejectionError({"message": error.message}) from error
+        except Exception as error:  # the database, say: the client may retry
+            logger.exception(
+                "socket viewer not loaded (request %s)", context.request_id
+            )
+            if isinstance(context.request, WebSocket):
+                await context.request.close(TRY_AGAIN_LATER, "Try again later")
+            raise ConnectionRejectionError() from error
         acknowledge: UnsetType = UNSET  # an empty connection_ack
         return acknowledge
 

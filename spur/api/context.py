@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from spur.api.errors import Forbidden, Unauthenticated
+from spur.api.errors import Forbidden, SpurError, Unauthenticated
 from spur.models.company import Role
 
 if TYPE_CHECKING:
@@ -67,11 +67,19 @@ class Context:
     request_id: str = ""
     connection_params: dict[str, Any] = field(default_factory=dict)
     auth_error: str | None = None
+    # The token could not be checked (the database failed, say): not the
+    # client's fault, so not UNAUTHENTICATED, which would sign the app out.
+    viewer_unavailable: bool = False
 
     @property
     def viewer(self) -> Viewer:
         """The signed-in member; raises `UNAUTHENTICATED` when there is none."""
         if self.viewer_or_none is None:
+            if self.viewer_unavailable:
+                reference = self.request_id or "unknown"
+                raise SpurError(
+                    f"Internal error. Reference: {reference}.", request_id=reference
+                )
             raise Unauthenticated(self.auth_error or "Sign in to do this.")
         return self.viewer_or_none
 

@@ -232,6 +232,21 @@ async def _rename_table(old: str, new: str) -> None:
     )
 
 
+async def test_a_database_failure_while_signing_in_the_viewer_is_coded(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    token = await login("seller@example.com")
+    await _rename_table("member", "member_away")
+    try:
+        body = await gql("{ viewer { name } }", token=token)
+    finally:
+        await _rename_table("member_away", "member")
+    assert error_codes(body) == ["INTERNAL"], body
+    assert_no_leak(body)
+    again = await gql("{ viewer { name } }", token=token)
+    assert again == {"data": {"viewer": {"name": "Seller"}}}
+
+
 MIDWAY_TABLES = ("metric_total", "goal_progress", "ledger_entry", "achievement_event")
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from tortoise import connections
 from websockets.asyncio.client import ClientConnection
 
 from tests.e2e.client import (
@@ -22,11 +23,13 @@ from tests.e2e.client import (
     subscribe_message,
     until_closed,
 )
-from tests.e2e.seed import Ids
+from tests.e2e.seed import Ids, with_database
 from tests.e2e.server import Server
 
 BAD_REQUEST = 4400
+TRY_AGAIN_LATER = 1013
 SELLER = "seller@example.com"
+VIEWER_NAME = "{ viewer { name } }"
 TEAM_FEED = "subscription($t: ID!) { teamFeed(teamId: $t) { cursor } }"
 
 
@@ -93,3 +96,51 @@ async def test_a_huge_team_id_is_not_found(server: Server, ids: Ids, api: Api) -
     team = global_id("Team", "9" * 25)
     await socket.send(subscribe_message("1", TEAM_FEED, t=team))
     assert codes(await answer(socket, "1")) == ["NOT_FOUND"]
+
+
+async def _rename_table(database_url: str, old: str, new: str) -> None:
+    async def rename() -> None:
+        await connections.get("default").execute_script(
+            f"ALTER TABLE {old} RENAME TO {new}"
+        )
+
+    await with_database(database_url, rename)
+
+
+def asgi_crashes(server: Server) -> int:
+    return server.log().count("Exception in ASGI application")
+
+
+@pytest.mark.server_faults_expected
+async def test_a_socket_opened_while_the_database_fails_is_told_to_retry(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    token = await api.login(SELLER)
+    await _rename_table(server.database_url, "member", "member_away")
+    try:
+        socket = await raw_socket(server)
+        await socket.send(init_message(token))
+        closed = await until_closed(socket)
+    finally:
+        await _rename_table(server.database_url, "member_away", "member")
+    assert closed == (TRY_AGAIN_LATER, [])
+    assert asgi_crashes(server) == 0, server.log()
+    await (await signed_in(server, token)).close()
+
+
+@pytest.mark.server_faults_expected
+async def test_an_http_request_while_the_database_fails_is_coded(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    token = await api.login(SELLER)
+    await _rename_table(server.database_url, "member", "member_away")
+    try:
+        body = await api.graphql(VIEWER_NAME, token=token)
+    finally:
+        await _rename_table(server.database_url, "member_away", "member")
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["INTERNAL"]
+    assert "member" not in json.dumps(body)
+    assert asgi_crashes(server) == 0, server.log()
+    assert await api.graphql(VIEWER_NAME, token=token) == {
+        "data": {"viewer": {"name": "Seller"}}
+    }
