@@ -35,6 +35,7 @@ from spur.resolvers.goal_plan_input import (
     RewardSpec,
     check_spec,
     check_target,
+    check_text,
     check_weights,
     checked_rewards,
     target_places,
@@ -143,6 +144,7 @@ def _check_scope(viewer: Viewer, team_id: int | None) -> None:
 async def _metric(viewer: Viewer, key: str) -> MetricDefinition:
     # A key no definition of this company has is a wrong value, whether or not
     # another company uses it: saying which would tell about that company.
+    check_text(key, "metric")
     metric = await MetricDefinition.get_or_none(
         company_id=viewer.company_id, key=key.strip()
     )
@@ -152,8 +154,7 @@ async def _metric(viewer: Viewer, key: str) -> MetricDefinition:
 
 
 def _unsaved_goal(viewer: Viewer, spec: GoalSpec, owner: Owner, metric_id: int) -> Goal:
-    tz = viewer.timezone
-    period = period_containing(spec.period_kind, _noon(spec.starts_on, tz), tz)
+    period, following = _first_periods(spec, viewer.timezone)
     member_id, team_id = owner
     return Goal(
         company_id=viewer.company_id,
@@ -164,8 +165,17 @@ def _unsaved_goal(viewer: Viewer, spec: GoalSpec, owner: Owner, metric_id: int) 
         period_kind=spec.period_kind,
         target=spec.target,
         active_from=period.start_date,
-        active_until=None if spec.recurring else next_period(period, tz).start_date,
+        active_until=None if spec.recurring else following.start_date,
     )
+
+
+def _first_periods(spec: GoalSpec, tz: ZoneInfo) -> tuple[Period, Period]:
+    """The period `startsOn` falls in, and the one after it."""
+    try:
+        period = period_containing(spec.period_kind, _noon(spec.starts_on, tz), tz)
+        return period, next_period(period, tz)
+    except (OverflowError, ValueError) as error:  # beyond year 1 or 9999
+        raise BadUserInput("startsOn is out of range.", field="startsOn") from error
 
 
 async def _add_rewards(

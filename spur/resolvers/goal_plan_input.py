@@ -75,6 +75,13 @@ def check_spec(spec: GoalSpec) -> None:
 def _check_title(title: str, limit: int, field: str) -> None:
     if not 0 < len(title.strip()) <= limit:
         raise BadUserInput(f"{field} must have 1 to {limit} characters.", field=field)
+    check_text(title, field)
+
+
+def check_text(text: str, field: str) -> None:
+    """PostgreSQL text cannot hold a NUL character, so none is accepted."""
+    if "\x00" in text:
+        raise BadUserInput(f"{field} may not contain NUL characters.", field=field)
 
 
 def check_target(target: Decimal, aggregation: Aggregation, currency: str) -> None:
@@ -167,5 +174,10 @@ def check_weights(
         )
     if any(weight < 0 for weight in weights):
         raise BadUserInput("Weights must not be negative.", field="split.weights")
+    # Compared only: arithmetic on an absurd exponent overflows the context.
+    if any(weight >= MAX_TARGET for weight in weights):
+        raise BadUserInput(
+            f"Weights must be below {MAX_TARGET:f}.", field="split.weights"
+        )
     if not any(weight > 0 for weight in weights):
         raise BadUserInput("Weights must not all be zero.", field="split.weights")

@@ -16,6 +16,7 @@ from spur.models import RewardKind
 from spur.resolvers.goal import GoalInPeriod, children_of
 from spur.resolvers.goal_plan import create_goal, first_period
 from spur.resolvers.goal_plan_input import GoalSpec, RewardSpec, SplitSpec
+from spur.resolvers.ids import is_key_text, row_key
 from spur.resolvers.permissions import CanPlanGoals
 from spur.schema.goal import GoalNode
 
@@ -112,9 +113,9 @@ def _pk(global_id: strawberry.ID | None, type_name: str, field: str) -> int | No
         decoded = relay.GlobalID.from_id(str(global_id))
     except (ValueError, TypeError) as error:
         raise BadUserInput(f"{field} is not a {type_name} id.", field=field) from error
-    if decoded.type_name != type_name or not decoded.node_id.isdigit():
+    if decoded.type_name != type_name or not is_key_text(decoded.node_id):
         raise BadUserInput(f"{field} is not a {type_name} id.", field=field)
-    return int(decoded.node_id)
+    return row_key(decoded.node_id)
 
 
 @strawberry.type

@@ -307,6 +307,7 @@ async def refused(gql: GraphQL, token: str, goal: dict[str, Any]) -> dict[str, A
         ("hr@example.com", "b-seller", "NOT_FOUND"),
         ("hr@example.com", "b-team", "NOT_FOUND"),
         ("manager@example.com", "b-seller", "NOT_FOUND"),
+        ("hr@example.com", "beyond-bigint", "NOT_FOUND"),
     ],
 )
 async def test_who_may_set_goals_for_whom(
@@ -319,6 +320,7 @@ async def test_who_may_set_goals_for_whom(
         "other_team": ("teamId", global_id("Team", world.other_team.id)),
         "b-seller": ("memberId", global_id("Member", other.seller.id)),
         "b-team": ("teamId", global_id("Team", other.team.id)),
+        "beyond-bigint": ("memberId", global_id("Member", "9" * 25)),
     }
     field, node_id = owners[owner]
     goal = q4_sales(world, **{"memberId": None, field: node_id})
@@ -338,6 +340,16 @@ async def test_who_may_set_goals_for_whom(
         ({"memberId": A_TEAM}, "memberId"),
         ({"memberId": "not a global id"}, "memberId"),
         ({"startsOn": "2026-13-01"}, None),
+        ({"startsOn": "0001-01-01", "periodKind": "WEEK", "split": None}, "startsOn"),
+        ({"startsOn": "9999-12-31"}, "startsOn"),
+        ({"target": "1E+999999"}, "target"),
+        ({"title": "Q4\x00"}, "title"),
+        ({"metric": "sales_amount\x00"}, "metric"),
+        ({"memberId": str(relay.GlobalID("Member", "١"))}, "memberId"),
+        (
+            {"split": {"kind": "MONTH", "weights": ["1E+999999", "1", "1"]}},
+            "split.weights",
+        ),
         ({"split": {"kind": "MONTH", "weights": ["1", "1"]}}, "split.weights"),
         ({"split": {"kind": "MONTH", "weights": ["0", "0", "0"]}}, "split.weights"),
         ({"split": {"kind": "MONTH", "weights": ["2", "-1", "1"]}}, "split.weights"),
@@ -349,6 +361,10 @@ async def test_who_may_set_goals_for_whom(
             "rewards[0].amount",
         ),
         ({"rewards": [{"kind": "CASH", "title": "Bonus"}]}, "rewards[0].amount"),
+        (
+            {"rewards": [{"kind": "CASH", "title": "B\x00", "amount": "1"}]},
+            "rewards[0].title",
+        ),
         (
             {"rewards": [{"kind": "TRAINING", "title": "Course", "amount": "1"}]},
             "rewards[0].amount",
