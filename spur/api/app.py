@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +30,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    SubscribeMessage,
 )
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
@@ -36,7 +38,7 @@ from tortoise.transactions import in_transaction
 
 from spur.api.auth import TokenService, bearer_token, load_viewer
 from spur.api.context import Context, Viewer
-from spur.api.errors import SpurError
+from spur.api.errors import RateLimited, SpurError
 from spur.api.services import Services, utc_now
 from spur.api.settings import Settings
 from spur.models.config import tortoise_config
@@ -101,6 +103,36 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_acknowledged and viewer and self.expiry is None:
             self.expiry = asyncio.create_task(self._close_when_expired(viewer))
 
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        """Refuse malformed messages and one operation too many, with codes.
+
+        Each operation also gets fresh loaders: the socket's context lives for
+        hours, and a loader keeps what it loaded (or failed to load) for good.
+        """
+        if not _well_formed(message):
+            await self.handle_invalid_message("Invalid subscribe message")
+            return
+        if self._one_too_many(message):
+            refusal = RateLimited("Too many operations on this socket.")
+            error = GraphQLError(refusal.message, extensions=refusal.extensions)
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        self.context.loaders = Loaders()
+        await super().handle_subscribe(message)
+
+    def _one_too_many(self, message: SubscribeMessage) -> bool:
+        # Strawberry's own refusal carries no code; the checks it makes
+        # first (acknowledged, a new id) keep their close codes.
+        limit = self.max_subscriptions_per_connection
+        return (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        )
+
     async def shutdown(self) -> None:
         if self.expiry is not None:
             self.expiry.cancel()
@@ -112,6 +144,18 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # The peer may vanish meanwhile; then there is nobody left to tell.
         with contextlib.suppress(WebSocketDisconnect):
             await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
+
+
+def _well_formed(message: Mapping[str, Any]) -> bool:
+    """A `subscribe` message with the field types the protocol prescribes."""
+    payload = message.get("payload")
+    if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
+        return False
+    optional = {"variables": dict, "operationName": str, "extensions": dict}
+    return isinstance(payload.get("query"), str) and all(
+        payload.get(key) is None or isinstance(payload[key], kind)
+        for key, kind in optional.items()
+    )
 
 
 class SpurGraphQL(GraphQL[Context, None]):

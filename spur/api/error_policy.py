@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from spur.api.errors import ErrorCode, SpurError
 
@@ -45,6 +46,11 @@ class ErrorPolicy(SchemaExtension):
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = _root_cause(error)
+        if isinstance(original, CannotGetOperationTypeError):
+            # An operationName the document does not define (sockets; HTTP
+            # answers 400 before executing).
+            reason = original.as_http_error_reason()
+            return _with_code(error, reason, ErrorCode.BAD_USER_INPUT)
         if isinstance(original, SpurError):
             return _with_code(error, error.message, original.code, **original.details)
         if original is None:

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 from tests.e2e.client import (
     EVENT_TIMEOUT,
     Api,
+    follow_up,
     global_id,
     init_message,
     raw_socket,
@@ -30,7 +31,9 @@ BAD_REQUEST = 4400
 TRY_AGAIN_LATER = 1013
 SELLER = "seller@example.com"
 VIEWER_NAME = "{ viewer { name } }"
+PROGRESS = "query($id: ID!) { node(id: $id) { ... on Goal { progress { current } } } }"
 TEAM_FEED = "subscription($t: ID!) { teamFeed(teamId: $t) { cursor } }"
+LIVE = "subscription { achievements { cursor } }"
 
 
 async def signed_in(server: Server, token: str) -> ClientConnection:
@@ -91,11 +94,69 @@ async def test_an_init_with_a_lone_surrogate_closes_4400(
     assert await until_closed(socket) == (BAD_REQUEST, [])
 
 
+ODD_SUBSCRIBE_PAYLOADS = {
+    "query not a string": {"query": 5},
+    "variables not an object": {"query": LIVE, "variables": [1]},
+    "operationName not a string": {"query": LIVE, "operationName": 5},
+}
+
+
+@pytest.mark.parametrize(
+    "payload", ODD_SUBSCRIBE_PAYLOADS.values(), ids=ODD_SUBSCRIBE_PAYLOADS.keys()
+)
+async def test_an_odd_subscribe_message_closes_4400(
+    server: Server, ids: Ids, api: Api, payload: dict[str, Any]
+) -> None:
+    socket = await signed_in(server, await api.login(SELLER))
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    code, _ = await until_closed(socket)
+    assert code == BAD_REQUEST
+
+
+async def test_an_unknown_operation_name_is_bad_input(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    socket = await signed_in(server, await api.login(SELLER))
+    payload = {"query": LIVE, "operationName": "Nope"}
+    await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": payload}))
+    assert codes(await answer(socket, "1")) == ["BAD_USER_INPUT"]
+
+
 async def test_a_huge_team_id_is_not_found(server: Server, ids: Ids, api: Api) -> None:
     socket = await signed_in(server, await api.login("hr@example.com"))
     team = global_id("Team", "9" * 25)
     await socket.send(subscribe_message("1", TEAM_FEED, t=team))
     assert codes(await answer(socket, "1")) == ["NOT_FOUND"]
+
+
+async def test_one_subscription_too_many_is_rate_limited(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    socket = await signed_in(server, await api.login(SELLER))
+    for n in range(20):
+        await socket.send(subscribe_message(str(n), LIVE))
+    await socket.send(subscribe_message("one-too-many", LIVE))
+    refusal = await answer(socket, "one-too-many")
+    assert (refusal["type"], codes(refusal)) == ("error", ["RATE_LIMITED"])
+
+
+async def test_a_query_over_the_socket_reads_fresh_data(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    token = await api.login(SELLER)
+    socket = await signed_in(server, token)
+    weekly = global_id("Goal", ids.weekly_goal)
+    await socket.send(subscribe_message("before", PROGRESS, id=weekly))
+    before = await answer(socket, "before")
+    await api.record(token, follow_up("fresh"))
+    await socket.send(subscribe_message("after", PROGRESS, id=weekly))
+    after = await answer(socket, "after")
+    assert (progress(before), progress(after)) == (0.0, 1.0)
+
+
+def progress(message: dict[str, Any]) -> float:
+    current: float = message["payload"]["data"]["node"]["progress"]["current"]
+    return current
 
 
 async def _rename_table(database_url: str, old: str, new: str) -> None:
@@ -109,6 +170,22 @@ async def _rename_table(database_url: str, old: str, new: str) -> None:
 
 def asgi_crashes(server: Server) -> int:
     return server.log().count("Exception in ASGI application")
+
+
+@pytest.mark.server_faults_expected
+async def test_a_socket_query_recovers_with_the_database(
+    server: Server, ids: Ids, api: Api
+) -> None:
+    socket = await signed_in(server, await api.login(SELLER))
+    await _rename_table(server.database_url, "member", "member_away")
+    try:
+        await socket.send(subscribe_message("down", VIEWER_NAME))
+        assert codes(await answer(socket, "down")) == ["INTERNAL"]
+    finally:
+        await _rename_table(server.database_url, "member_away", "member")
+    await socket.send(subscribe_message("up", VIEWER_NAME))
+    up = await answer(socket, "up")
+    assert up["payload"] == {"data": {"viewer": {"name": "Seller"}}}
 
 
 @pytest.mark.server_faults_expected
