@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Q
 
@@ -87,10 +88,16 @@ def _listed(
 
 def anchored_period(goal: Goal, viewer: Viewer) -> Period | None:
     """The single period of a goal bound to one period (None if it recurs)."""
+    return anchored_period_in(goal, viewer.timezone)
+
+
+def anchored_period_in(goal: Goal, tz: ZoneInfo) -> Period | None:
+    """`anchored_period` in the company zone `tz`."""
     if goal.active_until is None:
         return None
-    start = datetime.combine(goal.active_from, time(), viewer.timezone)
-    period = period_containing(goal.period_kind, start, viewer.timezone)
+    # Noon: some zones skip a local midnight on the day their clocks change.
+    start = datetime.combine(goal.active_from, time(12), tz)
+    period = period_containing(goal.period_kind, start, tz)
     return period if period.end.date() >= goal.active_until else None
 
 

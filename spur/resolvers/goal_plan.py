@@ -30,6 +30,7 @@ from spur.models import (
     Role,
     Team,
 )
+from spur.resolvers.goal_backfill import backfill_progress
 from spur.resolvers.goal_plan_input import (
     GoalSpec,
     RewardSpec,
@@ -46,22 +47,25 @@ logger = logging.getLogger(__name__)
 Owner = tuple[int | None, int | None]
 
 
-async def create_goal(viewer: Viewer, spec: GoalSpec) -> Goal:
+async def create_goal(viewer: Viewer, spec: GoalSpec, now: datetime) -> Goal:
     """Create a goal for a member or a team of the viewer's company.
 
     An HR admin plans for anyone in the company, a manager for the teams they
     manage and those teams' members (the field's permission class keeps other
     roles out). Everything is checked first; then one transaction writes the
-    goal, its rewards and, when asked, its children, or nothing at all.
+    goal, its rewards and, when asked, its children, or nothing at all. Each
+    starts from what its owner already recorded in its running period.
     """
     goal, rewards = await _checked_goal(viewer, spec)
-    split = spec.split
+    split, tz = spec.split, viewer.timezone
 
     async with in_transaction() as conn:
         await goal.save(using_db=conn)
         await _add_rewards(conn, goal, rewards)
+        children = []
         if split is not None:
-            await split_goal(goal, split.kind, split.weights, viewer.timezone)
+            children = await split_goal(goal, split.kind, split.weights, tz)
+        await backfill_progress(conn, [goal, *children], tz, now)
 
     logger.info("goal %s created by member %s", goal.id, viewer.member_id)
     return goal

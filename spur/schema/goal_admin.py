@@ -130,8 +130,9 @@ class GoalAdminMutation:
     ) -> CreateGoalPayload:
         ctx = info.context
         viewer = ctx.viewer
-        today = ctx.services.clock().astimezone(viewer.timezone).date()
-        goal = await create_goal(viewer, input.spec(today))
+        now = ctx.services.clock()
+        today = now.astimezone(viewer.timezone).date()
+        goal = await create_goal(viewer, input.spec(today), now)
         item = GoalInPeriod(goal, first_period(goal, viewer.timezone))
         children = await children_of(ctx, item)
         return CreateGoalPayload(

@@ -12,7 +12,13 @@ from strawberry import relay
 
 from spur.api.errors import Conflict
 from spur.engine.periods import PeriodKind
-from spur.models import Goal, GoalProgress, GoalReward, MetricDefinition
+from spur.models import (
+    AchievementEvent,
+    Goal,
+    GoalProgress,
+    GoalReward,
+    MetricDefinition,
+)
 from spur.resolvers import goal_plan
 from tests.api.conftest import FixedClock, document
 from tests.api.helpers import (
@@ -435,3 +441,45 @@ async def test_a_goal_is_split_only_once(world: World) -> None:
     with pytest.raises(Conflict):
         await goal_plan.split_goal(quarter, PeriodKind.WEEK, None, SHANGHAI)
     assert await Goal.filter(parent_id=quarter.id).count() == 3
+
+
+async def test_a_goal_set_mid_quarter_starts_from_what_was_already_done(
+    world: World, gql: GraphQL, login: Any, clock: FixedClock
+) -> None:
+    seller = await login("seller@example.com")
+    for key, amount, at in (
+        ("sep", "1000.00", "2026-09-30"),  # before the quarter: never counts
+        ("oct", "2000.00", "2026-10-15"),
+        ("nov", "3000.00", "2026-11-20"),
+        ("dec", "4000.00", "2026-12-01"),
+    ):
+        clock.now = datetime.fromisoformat(f"{at}T18:00:00+08:00")
+        sale = order(key, amount, occurredAt=f"{at}T09:00:00+08:00")
+        recorded(await record(gql, await login("seller@example.com"), sale))
+    clock.now = datetime.fromisoformat("2026-12-04T10:00:00+08:00")
+    events_before = await AchievementEvent.all().count()
+
+    hr = await login("hr@example.com")
+    payload = await create(gql, hr, q4_sales(world, target="8000.00"))
+
+    parent_id = pk(payload["goal"]["id"])
+    months = await Goal.filter(parent_id=parent_id).order_by("id")
+    progress = await progress_of([parent_id, *(m.id for m in months)])
+    assert progress == {
+        parent_id: Decimal("9000.00"),
+        months[0].id: Decimal("2000.00"),
+        months[1].id: Decimal("3000.00"),
+        months[2].id: Decimal("4000.00"),
+    }
+    quarter = await goal_detail(
+        gql,
+        await login("seller@example.com"),
+        goal_id(await Goal.get(id=parent_id), Q4_START),
+    )
+    assert quarter["progress"]["status"] == "ACHIEVED"
+    # Met before it was set: no events and no rewards after the fact.
+    assert await AchievementEvent.all().count() == events_before
+    more = order("dec-2", "500.00", occurredAt="2026-12-04T09:30:00+08:00")
+    answer = recorded(await record(gql, seller, more))
+    assert [e["kind"] for e in answer["achievements"]] == ["ORDER_CLOSED"]
+    assert (await progress_of([parent_id]))[parent_id] == Decimal("9500.00")
