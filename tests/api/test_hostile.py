@@ -110,6 +110,15 @@ async def test_an_escaped_surrogate_pair_is_still_an_emoji(
     assert "errors" not in response.json(), response.text
 
 
+async def test_a_subscription_over_http_is_a_client_error(
+    world: World, client: httpx.AsyncClient, login: Any
+) -> None:
+    token = await login("seller@example.com")
+    body = json.dumps({"query": "subscription { achievements { cursor } }"})
+    response = await post(client, body.encode(), token)
+    assert response.status_code == 400, response.text
+
+
 # Ids and cursors: out of range, or spelled with digits that are not ASCII.
 
 HUGE_IDS = {
@@ -216,6 +225,9 @@ async def test_a_total_that_would_overflow_refuses_the_activity(
     assert {total.value for total in totals} == {near_limit}
 
 
+# Sign-in with e-mails no member can have.
+
+
 @pytest.mark.parametrize(
     "email", ["a\x00@example.com", "a" * 300 + "@example.com"], ids=["NUL", "long"]
 )
@@ -224,6 +236,9 @@ async def test_an_impossible_email_is_a_wrong_password(
 ) -> None:
     body = await gql(document("Login"), {"email": email, "password": "x"})
     assert error_codes(body) == ["UNAUTHENTICATED"], body
+
+
+# The database goes away and comes back.
 
 
 async def _rename_table(old: str, new: str) -> None:
