@@ -47,8 +47,12 @@ def parse_decimal(value: object) -> Decimal:
     """A decimal number sent as a JSON string (floats would lose cents)."""
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise BadUserInput('Decimal must be sent as a string such as "500.00".')
+    text = str(value).strip()
+    # Python's Decimal also reads "1_000" and other scripts' digits ("١٢٣").
+    if not text.isascii() or "_" in text:
+        raise BadUserInput(f"Not a decimal number: {value!r}.")
     try:
-        parsed = Decimal(str(value).strip())
+        parsed = Decimal(text)
     except InvalidOperation as error:
         raise BadUserInput(f"Not a decimal number: {value!r}.") from error
     if not parsed.is_finite():

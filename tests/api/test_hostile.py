@@ -171,6 +171,8 @@ BAD_ACTIVITIES = {
         "x", occurred_at="0001-01-01T00:00:00+14:00"
     ),
     "an amount with a huge exponent": order("x", "1E+999999999"),
+    "an amount in Arabic-Indic digits": order("x", "١٢٣"),
+    "an amount with an underscore": order("x", "1_000"),
     "an externalId padded past 128 characters": follow_up("x" + " " * 200),
     "a NUL in externalId": follow_up("a\x00b"),
     "a NUL in source": follow_up("x", source="a\x00b"),
