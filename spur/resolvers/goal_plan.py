@@ -43,6 +43,7 @@ from spur.resolvers.goal_plan_input import (
 )
 
 logger = logging.getLogger(__name__)
+MAX_METRIC_KEY = 64  # MetricDefinition.key
 
 Owner = tuple[int | None, int | None]
 
@@ -149,6 +150,8 @@ async def _metric(viewer: Viewer, key: str) -> MetricDefinition:
     # A key no definition of this company has is a wrong value, whether or not
     # another company uses it: saying which would tell about that company.
     check_text(key, "metric")
+    if len(key.strip()) > MAX_METRIC_KEY:  # the lookup would fail validation
+        raise BadUserInput("No such metric in this company.", field="metric")
     metric = await MetricDefinition.get_or_none(
         company_id=viewer.company_id, key=key.strip()
     )

@@ -297,3 +297,26 @@ async def table_counts(tables: tuple[str, ...]) -> dict[str, int]:
         rows = await conn.execute_query_dict(f"SELECT count(*) AS n FROM {table}")  # noqa: S608
         counts[table] = int(rows[0]["n"])
     return counts
+
+
+# Setting goals (HR admins and managers).
+
+CREATE_GOAL = """
+mutation($input: CreateGoalInput!) { createGoal(input: $input) { goal { id } } }
+"""
+
+
+async def test_a_metric_key_longer_than_any_is_unknown(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    token = await login("hr@example.com")
+    goal = {
+        "memberId": global_id("Member", world.seller.id),
+        "metric": "m" * 100_000,
+        "title": "Follow-ups",
+        "periodKind": "MONTH",
+        "target": "10",
+    }
+    body = await gql(CREATE_GOAL, {"input": goal}, token)
+    assert error_codes(body) == ["BAD_USER_INPUT"], str(body)[:300]
+    assert len(json.dumps(body)) < 1000
