@@ -16,6 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -39,6 +40,7 @@ from tortoise.transactions import in_transaction
 from spur.api.auth import TokenService, bearer_token, load_viewer
 from spur.api.context import Context, Viewer
 from spur.api.errors import RateLimited, SpurError
+from spur.api.limits import BodyLimit
 from spur.api.services import Services, utc_now
 from spur.api.settings import Settings
 from spur.models.config import tortoise_config
@@ -333,7 +335,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
     ]
     if settings.expose_stats:
         routes.append(Route("/stats", stats, methods=["GET"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    )
     app.state.services = services
     app.state.graphql = graphql
     return app

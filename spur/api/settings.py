@@ -34,6 +34,7 @@ class Settings:
     keepalive_seconds: int
     late_days: int
     expose_stats: bool
+    max_body_bytes: int
     jwt_secret_generated: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -69,6 +70,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         connection_init_seconds=config("SPUR_WS_INIT_SECONDS", cast=int, default=5),
         keepalive_seconds=config("SPUR_WS_KEEPALIVE_SECONDS", cast=int, default=15),
         late_days=config("SPUR_LATE_DAYS", cast=int, default=10),
+        max_body_bytes=config("SPUR_MAX_BODY_BYTES", cast=int, default=256 * 1024),
         # Off by default: the counters say nothing secret, but nobody needs them.
         expose_stats=config("SPUR_EXPOSE_STATS", cast=bool, default=False),
     )

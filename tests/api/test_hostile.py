@@ -320,3 +320,30 @@ async def test_a_metric_key_longer_than_any_is_unknown(
     body = await gql(CREATE_GOAL, {"input": goal}, token)
     assert error_codes(body) == ["BAD_USER_INPUT"], str(body)[:300]
     assert len(json.dumps(body)) < 1000
+
+
+# Bodies over the limit.
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    client: Any, app: Any
+) -> None:
+    limit = app.state.services.settings.max_body_bytes
+    padding = "x" * (limit + 1)
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }", "variables": {"p": padding}}
+    )
+    assert response.status_code == 413
+
+
+async def test_a_streamed_body_over_the_limit_is_refused(client: Any, app: Any) -> None:
+    limit = app.state.services.settings.max_body_bytes
+
+    async def chunks() -> Any:
+        for _ in range(3):
+            yield b"x" * (limit // 2)
+
+    response = await client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
