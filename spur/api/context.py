@@ -72,6 +72,11 @@ class Context:
     viewer_unavailable: bool = False
 
     @property
+    def language(self) -> str:
+        """The signed-in member's language; empty (the default) when anonymous."""
+        return self.viewer_or_none.language if self.viewer_or_none else ""
+
+    @property
     def viewer(self) -> Viewer:
         """The signed-in member; raises `UNAUTHENTICATED` when there is none."""
         if self.viewer_or_none is None:

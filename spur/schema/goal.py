@@ -79,9 +79,8 @@ class GoalNode(relay.Node):
 
     @strawberry.field(description="What the goal asks for, in the viewer's language.")
     def title(self, info: strawberry.Info[Context, Any]) -> str:
-        goal, viewer = self.item.goal, info.context.viewer_or_none
-        language = viewer.language if viewer else ""
-        return messages.localized(goal.title, goal.titles, language)
+        goal = self.item.goal
+        return messages.localized(goal.title, goal.titles, info.context.language)
 
     @strawberry.field(description="The key of the metric definition it tracks.")
     async def metric(self, info: strawberry.Info[Context, Any]) -> str:

@@ -35,7 +35,9 @@ class TeamNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         viewer = info.context.viewer
-        teams = [await info.context.loaders.team.load(row_key(key)) for key in node_ids]
+        teams = await info.context.loaders.team.load_many(
+            [row_key(k) for k in node_ids]
+        )
         return [
             cls(id=t.id, team=t) if t and t.company_id == viewer.company_id else None
             for t in teams
@@ -68,7 +70,9 @@ class MemberNode(relay.Node):
         required: bool = False,
     ) -> list[Self | None]:
         viewer = info.context.viewer
-        found = [await info.context.loaders.member.load(row_key(k)) for k in node_ids]
+        found = await info.context.loaders.member.load_many(
+            [row_key(k) for k in node_ids]
+        )
         return [
             cls.of(m)
             if m

@@ -50,7 +50,7 @@ class RewardNode(relay.Node):
     ) -> list[Self | None]:
         ctx = info.context
         ids = [row_key(key) for key in node_ids]
-        entries = [await ctx.loaders.ledger_entry.load(key) for key in ids]
+        entries = await ctx.loaders.ledger_entry.load_many(ids)
         return [
             cls.of(entry) if entry and await _visible(ctx, entry) else None
             for entry in entries
@@ -62,9 +62,8 @@ class RewardNode(relay.Node):
 
     @strawberry.field(description="What the reward is, in the viewer's language.")
     def title(self, info: strawberry.Info[Context, Any]) -> str:
-        viewer = info.context.viewer_or_none
-        language = viewer.language if viewer else ""
-        return messages.localized(self.entry.title, self.entry.titles, language)
+        entry = self.entry
+        return messages.localized(entry.title, entry.titles, info.context.language)
 
     @strawberry.field(description="The cash amount; null for a non-cash reward.")
     def amount(self) -> Money | None:
