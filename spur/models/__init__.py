@@ -7,14 +7,32 @@ from spur.models.event import AchievementEvent, EventKind
 from spur.models.goal import Goal, GoalProgress, GoalReward
 from spur.models.ledger import (
     CASH_KINDS,
+    EntryCause,
     LedgerEntry,
     RewardKind,
     RewardStatus,
+    StatusChange,
 )
 from spur.models.metric import MetricDefinition, MetricTotal
+from spur.models.plan import (
+    IncentivePlan,
+    PlanAssignment,
+    PlanRule,
+    PlanVersion,
+    RuleCounter,
+    RuleKind,
+)
 
 __all__ = [
     "CASH_KINDS",
+    "EntryCause",
+    "IncentivePlan",
+    "PlanAssignment",
+    "PlanRule",
+    "PlanVersion",
+    "RuleCounter",
+    "RuleKind",
+    "StatusChange",
     "AchievementEvent",
     "Activity",
     "Company",

@@ -42,6 +42,16 @@ class Activity(Model):
     new_customer = fields.BooleanField(null=True)
     response_minutes = fields.IntField(null=True)
     rating = ScaledDecimalField(scale=4, null=True)
+    # A voided activity stays, with compensating ledger entries; its totals
+    # are taken back out in the same transaction.
+    voided_at = fields.DatetimeField(null=True)
+    voided_by: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member",
+        related_name="voided_activities",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    void_reason = fields.TextField(null=True)
 
     company_id: int
     member_id: int

@@ -18,6 +18,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
                     "spur.models.metric",
                     "spur.models.activity",
                     "spur.models.goal",
+                    "spur.models.plan",
                     "spur.models.ledger",
                     "spur.models.event",
                     "spur.models.auth",

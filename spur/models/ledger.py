@@ -11,6 +11,7 @@ from spur.models.activity import Activity
 from spur.models.company import Company, Member
 from spur.models.fields import NO_TITLES, ScaledDecimalField
 from spur.models.goal import Goal
+from spur.models.plan import PlanRule, PlanVersion
 
 
 class RewardKind(enum.StrEnum):
@@ -33,6 +34,13 @@ class RewardStatus(enum.StrEnum):
     PAID = "PAID"
     REJECTED = "REJECTED"
     REVERSED = "REVERSED"
+
+
+class EntryCause(enum.StrEnum):
+    EARNED = "EARNED"
+    VOID = "VOID"
+    RERATE = "RERATE"
+    APPRAISAL = "APPRAISAL"
 
 
 class LedgerEntry(Model):
@@ -74,6 +82,21 @@ class LedgerEntry(Model):
     )
     period_start = fields.DateField(null=True)
     rule_ref = fields.CharField(max_length=64)
+    plan_version: fields.ForeignKeyNullableRelation[PlanVersion] = (
+        fields.ForeignKeyField(
+            "models.PlanVersion",
+            related_name="entries",
+            null=True,
+            on_delete=fields.RESTRICT,
+        )
+    )
+    rule: fields.ForeignKeyNullableRelation[PlanRule] = fields.ForeignKeyField(
+        "models.PlanRule", related_name="entries", null=True, on_delete=fields.RESTRICT
+    )
+    # Why the line exists: earned by a rule, compensating a void, a re-rating.
+    cause = fields.CharEnumField(
+        EntryCause, max_length=16, default=EntryCause.EARNED, db_default="EARNED"
+    )
     inputs: dict[str, str] = fields.JSONField(default=dict)
     reverses: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
         "models.LedgerEntry",
@@ -88,8 +111,38 @@ class LedgerEntry(Model):
     member_id: int
     goal_id: int | None
     source_activity_id: int | None
+    plan_version_id: int | None
+    rule_id: int | None
+    reverses_id: int | None
 
     class Meta:
         table = "ledger_entry"
         unique_together = (("company", "key"),)
         indexes = (("company_id", "member_id", "earned_at"),)
+
+
+class StatusChange(Model):
+    """Who moved a ledger entry from one status to another, when and why."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    from_status = fields.CharEnumField(RewardStatus, max_length=16)
+    to_status = fields.CharEnumField(RewardStatus, max_length=16)
+    actor: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member",
+        related_name="status_changes",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    reason = fields.TextField(default="")
+    reference = fields.CharField(max_length=128, null=True)
+    changed_at = fields.DatetimeField()
+
+    entry_id: int
+    actor_id: int | None
+
+    class Meta:
+        table = "ledger_status_change"
+        indexes = (("entry_id", "changed_at"),)
