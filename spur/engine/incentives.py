@@ -311,7 +311,8 @@ def _commission(reader: _Reader) -> CommissionParams:
 
 
 def _overrides(reader: _Reader) -> list[Override]:
-    raw = reader.raw("overrides") or []
+    raw = reader.raw("overrides")
+    raw = [] if raw is None else raw
     if not isinstance(raw, list) or len(raw) > 100:
         raise RuleError("overrides", "overrides must be a list of up to 100")
     found: list[Override] = []
