@@ -40,6 +40,7 @@ from tortoise.transactions import in_transaction
 from spur.api.auth import TokenService, bearer_token, load_viewer
 from spur.api.context import Context, Viewer
 from spur.api.errors import RateLimited, SpurError
+from spur.api.exports import payroll_export
 from spur.api.limits import BodyLimit
 from spur.api.services import Services, utc_now
 from spur.api.settings import Settings
@@ -332,6 +333,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
         Route("/graphql", graphql, methods=["POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", health, methods=["GET"]),
+        Route("/exports/payroll/{month}.csv", payroll_export, methods=["GET"]),
     ]
     if settings.expose_stats:
         routes.append(Route("/stats", stats, methods=["GET"]))

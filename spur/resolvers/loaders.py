@@ -14,9 +14,14 @@ from spur.models import (
     AchievementEvent,
     Goal,
     GoalProgress,
+    IncentivePlan,
     LedgerEntry,
     Member,
     MetricDefinition,
+    PlanAssignment,
+    PlanRule,
+    PlanVersion,
+    StatusChange,
     Team,
 )
 
@@ -72,6 +77,35 @@ class ChildrenByGoalLoader(DataLoader[int, list[Goal]]):
         return [children[key] for key in parent_ids]
 
 
+class ByParentLoader(DataLoader[int, list[M]]):
+    """Rows of one model grouped by a parent's key, in a stated order."""
+
+    def __init__(self, model: type[M], parent: str, *order: str) -> None:
+        async def load(keys: list[int]) -> list[list[M]]:
+            groups: dict[int, list[M]] = {key: [] for key in keys}
+            rows = model.filter(**{f"{parent}__in": keys}).order_by(*order)
+            for row in await rows:
+                groups[getattr(row, parent)].append(row)
+            return [groups[key] for key in keys]
+
+        super().__init__(load_fn=load)
+
+
+class StatusChangesByEntryLoader(DataLoader[int, list[StatusChange]]):
+    """The status moves of each ledger entry, oldest first."""
+
+    def __init__(self) -> None:
+        super().__init__(load_fn=self._load)
+
+    @staticmethod
+    async def _load(entry_ids: list[int]) -> list[list[StatusChange]]:
+        moves: dict[int, list[StatusChange]] = {key: [] for key in entry_ids}
+        rows = StatusChange.filter(entry_id__in=entry_ids).order_by("changed_at", "id")
+        for row in await rows:
+            moves[row.entry_id].append(row)
+        return [moves[key] for key in entry_ids]
+
+
 @dataclass
 class Loaders:
     """A fresh set of loaders for every request, so nothing leaks between them."""
@@ -92,6 +126,32 @@ class Loaders:
         default_factory=ProgressByGoalPeriodLoader
     )
     children: ChildrenByGoalLoader = field(default_factory=ChildrenByGoalLoader)
+    plan: ByIdLoader[IncentivePlan] = field(
+        default_factory=lambda: ByIdLoader(IncentivePlan)
+    )
+    plan_version: ByIdLoader[PlanVersion] = field(
+        default_factory=lambda: ByIdLoader(PlanVersion)
+    )
+    plan_rule: ByIdLoader[PlanRule] = field(
+        default_factory=lambda: ByIdLoader(PlanRule)
+    )
+    plan_assignment: ByIdLoader[PlanAssignment] = field(
+        default_factory=lambda: ByIdLoader(PlanAssignment)
+    )
+    plan_versions: ByParentLoader[PlanVersion] = field(
+        default_factory=lambda: ByParentLoader(PlanVersion, "plan_id", "number")
+    )
+    plan_rules: ByParentLoader[PlanRule] = field(
+        default_factory=lambda: ByParentLoader(
+            PlanRule, "version_id", "position", "id"
+        )
+    )
+    plan_assignments: ByParentLoader[PlanAssignment] = field(
+        default_factory=lambda: ByParentLoader(PlanAssignment, "plan_id", "id")
+    )
+    status_changes: StatusChangesByEntryLoader = field(
+        default_factory=StatusChangesByEntryLoader
+    )
 
     def prime_all(self, rows: Sequence[Any]) -> None:
         """Seed loaders with rows already fetched, so no query repeats them."""

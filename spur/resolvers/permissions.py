@@ -7,6 +7,27 @@
 | achievements, goalProgress| self        | self           | self     | no      |
 | teamFeed                  | no          | own teams      | company  | no      |
 | createGoal                | no          | own teams      | company  | no      |
+| plans, exchangeRates,     | no          | company, read  | company  | no      |
+| metricDefinitions         |             |                |          |         |
+| myPlans                   | self        | self           | self     | no      |
+| node: IncentivePlan and   | plans       | company, read  | company  | no      |
+| its versions, rules and   | covering    |                |          |         |
+| assignments               | self today  |                |          |         |
+| createPlan, updatePlan,   | no          | no             | company  | no      |
+| addPlanVersion,           |             |                |          |         |
+| assignPlan,               |             |                |          |         |
+| removePlanAssignment,     |             |                |          |         |
+| setExchangeRates,         |             |                |          |         |
+| defineMetric              |             |                |          |         |
+| approveRewards            | no          | own teams *    | company *| no      |
+| rejectRewards             | no          | own teams *    | company *| no      |
+| pendingRewards            | no          | own teams *    | company *| no      |
+| markRewardsPaid           | no          | no             | company *| no      |
+| statement                 | self        | self, own teams| company  | no      |
+| payrollExport, CSV export | no          | no             | company  | no      |
+
+* never the viewer's own rewards: someone else decides on those. The CSV
+export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
 
 Row-level scoping (which member or team) is enforced where rows are loaded,
 through `Viewer.can_see_member` and friends, and every query is filtered by
@@ -56,6 +77,64 @@ class CanPlanGoals(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
             raise Forbidden("Only managers and HR admins may set goals.")
+        return True
+
+
+class CanDecideRewards(BasePermission):
+    """Managers and HR admins: the roles that approve or reject rewards."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins decide on rewards.")
+        return True
+
+
+class IsHrAdmin(BasePermission):
+    """HR admins only: paying rewards and exporting payroll."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) is not Role.HR_ADMIN:
+            raise Forbidden("Only HR admins may do this.")
+        return True
+
+
+class CanReadStatements(BasePermission):
+    """Everyone but partner apps, which see no pay."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) is Role.PARTNER:
+            raise Forbidden("Partner apps may not read pay statements.")
+        return True
+
+
+class CanReadIncentives(BasePermission):
+    """Managers and HR admins: every plan, rate and metric of the company.
+
+    Managers read plans they cannot change: they approve what any plan pays
+    their teams, and a segment (aged 30 or under) names no team.
+    """
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins may read incentive plans.")
+        return True
+
+
+class CanAdministerIncentives(BasePermission):
+    """HR admins only: plans, their versions and assignments, rates, metrics."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) is not Role.HR_ADMIN:
+            raise Forbidden("Only HR admins may change incentive plans.")
+        return True
+
+
+class CanHavePlans(BasePermission):
+    """Everyone a plan can cover: not partner apps, which earn nothing."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) is Role.PARTNER:
+            raise Forbidden("Partner apps have no incentive plans.")
         return True
 
 

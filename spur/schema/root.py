@@ -20,18 +20,19 @@ from spur.schema.achievement import AchievementSubscription
 from spur.schema.activity import ActivityMutation
 from spur.schema.auth import AuthMutation
 from spur.schema.goal_admin import GoalAdminMutation
+from spur.schema.ledger import LedgerMutation, LedgerQuery
 from spur.schema.member import MemberQuery
 from spur.schema.node import NodeQuery
 from spur.schema.scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(MemberQuery, NodeQuery):
+class Query(MemberQuery, NodeQuery, LedgerQuery):
     """Everything a client can read."""
 
 
 @strawberry.type
-class Mutation(AuthMutation, ActivityMutation, GoalAdminMutation):
+class Mutation(AuthMutation, ActivityMutation, GoalAdminMutation, LedgerMutation):
     """Everything a client can change."""
 
 
