@@ -92,12 +92,14 @@ def contribution(spec: MetricSpec, facts: ActivityFacts) -> Decimal:
     """How much one activity adds to the metric (zero if it does not match).
 
     COUNT adds one per activity, SUM_QUANTITY adds the quantity and
-    SUM_AMOUNT adds the amount (zero when the activity has none).
+    SUM_AMOUNT adds the amount (zero when the activity has none). A refund
+    (an order with a negative amount) counts minus one: it undoes an order.
     """
     if not matches(spec, facts):
         return Decimal(0)
     if spec.aggregation is Aggregation.COUNT:
-        return Decimal(1)
+        refund = facts.amount is not None and facts.amount < 0
+        return Decimal(-1) if refund else Decimal(1)
     if spec.aggregation is Aggregation.SUM_QUANTITY:
         return facts.quantity
     return facts.amount if facts.amount is not None else Decimal(0)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 from spur.engine.periods import PeriodKind, as_utc
 from spur.models.fields import ScaledDecimalField
@@ -45,15 +46,31 @@ class TotalDelta:
     delta: Decimal
 
 
+TotalKey = tuple[int, str, int, PeriodKind]
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A stored value before and after one change."""
+
+    before: Decimal
+    after: Decimal
+
+
 async def add_to_totals(
     conn: BaseDBAsyncClient,
     company_id: int,
     deltas: Sequence[TotalDelta],
     now: datetime,
-) -> None:
-    """Add every delta to its metric_total row, in one statement."""
+) -> dict[TotalKey, Movement]:
+    """Add every delta to its metric_total row, in one statement.
+
+    Returns each row's value before and after, keyed by metric id, scope,
+    subject id and period kind: what incentive rules read to see a line
+    being crossed, without a second query.
+    """
     if not deltas:
-        return
+        return {}
     rows: list[str] = []
     values: list[Any] = []
     for item in deltas:
@@ -68,9 +85,22 @@ async def add_to_totals(
         f"VALUES {', '.join(rows)} "
         "ON CONFLICT (metric_id, scope, subject_id, period_kind, period_start) "
         "DO UPDATE SET value = metric_total.value + excluded.value, "
-        "updated_at = excluded.updated_at"
+        "updated_at = excluded.updated_at "
+        "RETURNING metric_id, scope, subject_id, period_kind, value"
     )
-    await conn.execute_query(sql, values)
+    returned = await conn.execute_query_dict(sql, values)
+    by_key = {(d.metric_id, d.scope, d.subject_id, d.period_kind): d for d in deltas}
+    moved: dict[TotalKey, Movement] = {}
+    for found in returned:
+        key = (
+            int(found["metric_id"]),
+            str(found["scope"]),
+            int(found["subject_id"]),
+            PeriodKind(found["period_kind"]),
+        )
+        after = _decimal(found["value"])
+        moved[key] = Movement(after - by_key[key].delta, after)
+    return moved
 
 
 def _total_row(
@@ -144,3 +174,51 @@ def _decimal(stored: Any) -> Decimal:
     value = VALUE_SCALE.to_python_value(stored)
     assert value is not None
     return value
+
+
+async def add_to_counter(
+    conn: BaseDBAsyncClient,
+    company_id: int,
+    key: str,
+    delta: Decimal,
+    now: datetime,
+) -> Movement:
+    """Add `delta` to a rule counter (created at zero); before and after.
+
+    Adding zero reads the value and, on PostgreSQL, holds the row's lock to
+    the end of the transaction, so a read-decide-write on it cannot race.
+    """
+    marks = placeholders(conn, 4)
+    sql = (
+        "INSERT INTO rule_counter (company_id, key, value, updated_at) "  # noqa: S608
+        f"VALUES ({', '.join(marks)}) ON CONFLICT (company_id, key) DO UPDATE "
+        "SET value = rule_counter.value + excluded.value, "
+        "updated_at = excluded.updated_at RETURNING value"
+    )
+    rows = await conn.execute_query_dict(
+        sql, [company_id, key, VALUE_SCALE.to_storage(delta), as_utc(now)]
+    )
+    after = _decimal(rows[0]["value"])
+    return Movement(after - delta, after)
+
+
+async def insert_new(
+    conn: BaseDBAsyncClient, model: type[Model], values: dict[str, Any]
+) -> int | None:
+    """Insert a row unless its unique key exists; the new id, or None.
+
+    `values` are Python values by field name (foreign keys as `x_id`); each is
+    converted as the model's field stores it. Used where a repeat is expected
+    and must change nothing, such as a ledger key a rule already paid.
+    """
+    fields = model._meta.fields_map
+    columns = list(values)
+    stored = [fields[name].to_db_value(values[name], model) for name in columns]
+    marks = ", ".join(placeholders(conn, len(columns)))
+    # Column names come from the model's own fields, never from input.
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING id"
+    )
+    rows = await conn.execute_query_dict(sql, stored)
+    return int(rows[0]["id"]) if rows else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -26,8 +26,15 @@ from spur.models import (
     Member,
     MetricDefinition,
     Role,
+    Team,
 )
-from spur.models.upserts import TotalDelta, add_to_totals, placeholders
+from spur.models.upserts import (
+    Movement,
+    TotalDelta,
+    TotalKey,
+    add_to_totals,
+    placeholders,
+)
 from spur.resolvers.activity_input import (
     MAX_AMOUNT,
     ActivityDraft,
@@ -35,6 +42,9 @@ from spur.resolvers.activity_input import (
     check_activity,
 )
 from spur.resolvers.goal_progress import GoalOutcome, advance_goals
+from spur.resolvers.payout import Payout
+from spur.resolvers.rating import RatingInput, rate_activity
+from spur.resolvers.rulebook import RuleBook, load_rulebook
 from spur.subscriptions.relay import publish_progress
 
 logger = logging.getLogger(__name__)
@@ -155,7 +165,7 @@ async def _convert(
             reason="MISSING_EXCHANGE_RATE",
         )
     converted = money.convert(amount, rate.rate, company.currency)
-    if converted >= MAX_AMOUNT:
+    if abs(converted) >= MAX_AMOUNT:
         raise BadUserInput(
             f"amount is too large in {company.currency}.", field="amount"
         )
@@ -249,10 +259,63 @@ async def _apply(
     by_key = {metric.key: metric for metric in metrics}
     changes = {by_key[key].id: delta for key, delta in deltas.items()}
     tz = ZoneInfo(company.timezone)
-    await add_to_totals(
+    moved = await add_to_totals(
         conn, company.id, _total_deltas(member, activity, changes, tz), now
     )
-    return await advance_goals(conn, company, member, activity, changes, now)
+    outcome = await advance_goals(conn, company, member, activity, changes, now)
+    book = await load_rulebook(conn, company.id)
+    if not book.plans:
+        return outcome
+    return await _pay_plans(conn, company, member, activity, book, moved, outcome, now)
+
+
+async def _pay_plans(
+    conn: BaseDBAsyncClient,
+    company: Company,
+    member: Member,
+    activity: Activity,
+    book: RuleBook,
+    moved: dict[TotalKey, Movement],
+    outcome: GoalOutcome,
+    now: datetime,
+) -> GoalOutcome:
+    """Add what the incentive plans pay for the activity to the goals' outcome."""
+    team = await _team(conn, member)
+    lead = team.manager if team is not None else None
+    given = RatingInput(
+        conn=conn,
+        company_id=company.id,
+        currency=company.currency,
+        tz=ZoneInfo(company.timezone),
+        member=member,
+        activity=activity,
+        moved=moved,
+        goal_steps=outcome.steps,
+        now=now,
+        lead=lead,
+    )
+    earned = await rate_activity(book, given)
+    if not earned:
+        return outcome
+    people = {member.id: member} | ({lead.id: lead} if lead else {})
+    language = lead.language if lead is not None else member.language
+    payout = Payout(conn, company, activity, people, language, now)
+    ids, events = await payout.pay(earned)
+    entries = await LedgerEntry.filter(id__in=ids).order_by("id").using_db(conn)
+    return replace(
+        outcome, events=outcome.events + events, rewards=outcome.rewards + entries
+    )
+
+
+async def _team(conn: BaseDBAsyncClient, member: Member) -> Team | None:
+    if member.team_id is None:
+        return None
+    return (
+        await Team.filter(id=member.team_id)
+        .select_related("manager")
+        .using_db(conn)
+        .first()
+    )
 
 
 def _spec(metric: MetricDefinition) -> MetricSpec:

@@ -118,17 +118,23 @@ def _check_money(draft: ActivityDraft) -> str | None:
         if draft.currency is not None:
             raise BadUserInput("A currency needs an amount.", field="currency")
         return None
-    return _check_amount(draft.amount, draft.currency)
+    refund = draft.kind is ActivityKind.ORDER_CLOSED
+    return _check_amount(draft.amount, draft.currency, refund)
 
 
-def _check_amount(amount: Decimal, currency: str | None) -> str:
+def _check_amount(amount: Decimal, currency: str | None, refund: bool) -> str:
+    """A sane amount in a known currency; only an order may be negative
+    (a refund, which takes back what the same order earned)."""
     if currency is None:
         raise BadUserInput("An amount needs a currency.", field="currency")
     code = currency.strip().upper()
     # Checked first, by comparison only: quantizing or even abs() of an
     # absurd exponent overflows the decimal context.
-    if amount < 0 or amount >= MAX_AMOUNT:
-        raise BadUserInput("amount must be zero or more, and sane.", field="amount")
+    if amount <= -MAX_AMOUNT or amount >= MAX_AMOUNT or (amount < 0 and not refund):
+        raise BadUserInput(
+            "amount must be sane, and negative only for a refunded order.",
+            field="amount",
+        )
     try:
         excess = money.has_excess_places(amount, code)
     except money.UnknownCurrency as error:

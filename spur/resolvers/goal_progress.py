@@ -38,6 +38,7 @@ class GoalOutcome:
     events: list[AchievementEvent]
     rewards: list[LedgerEntry]
     moved: list[tuple[int, str]]
+    steps: list[GoalStep]
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ async def advance_goals(
     """
     steps = await _move(conn, company, member, activity, changes, now)
     writer = _EventWriter(conn, company, member, activity, now)
-    if activity.kind is ActivityKind.ORDER_CLOSED:
+    if activity.kind is ActivityKind.ORDER_CLOSED and (activity.amount or 0) >= 0:
         await writer.order_closed()
     for step in steps:
         for milestone in crossed_milestones(
@@ -84,7 +85,7 @@ async def advance_goals(
         ):
             await writer.milestone(step, milestone)
     moved = [(s.goal.id, s.period.start_date.isoformat()) for s in steps]
-    return GoalOutcome(writer.events, writer.rewards, moved)
+    return GoalOutcome(writer.events, writer.rewards, moved, steps)
 
 
 async def _move(

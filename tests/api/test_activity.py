@@ -31,7 +31,7 @@ BAD_INPUTS = {
     "zero quantity": follow_up("x", quantity=0),
     "more decimals than CNY has": order("x", "10.001"),
     "more decimals than JPY has": order("x", "10.5", currency="JPY"),
-    "negative amount": order("x", "-10.00"),
+    "negative amount on a follow-up": follow_up("x", amount="-10.00", currency="CNY"),
     "amount as a JSON number": order("x", 10.5),
     "amount not a number": order("x", "ten"),
     "unknown kind": {**follow_up("x"), "kind": "TELEPATHY"},
