@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
@@ -222,3 +222,21 @@ async def insert_new(
     )
     rows = await conn.execute_query_dict(sql, stored)
     return int(rows[0]["id"]) if rows else None
+
+
+class Counters(Protocol):
+    """Rule counters by key: stored ones, or in memory for a simulation."""
+
+    async def add(self, key: str, delta: Decimal) -> Movement: ...
+
+
+@dataclass(frozen=True)
+class StoredCounters:
+    """Rule counters in the database, changed inside one transaction."""
+
+    conn: BaseDBAsyncClient
+    company_id: int
+    now: datetime
+
+    async def add(self, key: str, delta: Decimal) -> Movement:
+        return await add_to_counter(self.conn, self.company_id, key, delta, self.now)

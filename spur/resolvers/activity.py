@@ -30,6 +30,7 @@ from spur.models import (
 )
 from spur.models.upserts import (
     Movement,
+    StoredCounters,
     TotalDelta,
     TotalKey,
     add_to_totals,
@@ -284,6 +285,7 @@ async def _pay_plans(
     lead = team.manager if team is not None else None
     given = RatingInput(
         conn=conn,
+        counters=StoredCounters(conn, company.id, now),
         company_id=company.id,
         currency=company.currency,
         tz=ZoneInfo(company.timezone),

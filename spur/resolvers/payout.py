@@ -30,7 +30,7 @@ from spur.models import (
     RewardKind,
     RewardStatus,
 )
-from spur.models.upserts import add_to_counter, insert_new
+from spur.models.upserts import Counters, StoredCounters, insert_new
 from spur.resolvers.rating import Earned
 
 # Entitlements that change someone's standing always wait for a person.
@@ -47,6 +47,10 @@ class Payout:
     people: dict[int, Member]
     team_language: str
     now: datetime
+
+    @property
+    def counters(self) -> StoredCounters:
+        return StoredCounters(self.conn, self.company.id, self.now)
 
     async def pay(
         self, earned: list[Earned]
@@ -92,7 +96,7 @@ class Payout:
             "amount": amount,
             "currency": self.company.currency if cash else None,
             "quantity": reward.quantity,
-            "status": _status(rule.plan.approval_threshold, reward.kind, amount),
+            "status": entry_status(rule.plan.approval_threshold, reward.kind, amount),
             "source_activity_id": activity.id,
             "goal_id": reward.goal_id,
             "period_start": reward.period_start,
@@ -112,44 +116,12 @@ class Payout:
         values: dict[str, object],
     ) -> Decimal:
         """Cap the entry (just inserted, not yet committed) to what fits."""
-        limits = self._limits(reward)
-        if not limits:
-            return amount
-        granted = amount
-        for key, cap in limits:
-            used = await add_to_counter(
-                self.conn, self.company.id, key, Decimal(0), self.now
-            )
-            granted = capped(granted, used.after, cap)
-            # A refund gives back room, but never below nothing used.
-            change = granted if granted >= 0 else max(granted, -used.after)
-            await add_to_counter(self.conn, self.company.id, key, change, self.now)
+        tz = ZoneInfo(self.company.timezone)
+        limits = limits_for(reward, self.activity.occurred_at, tz)
+        granted = await hold_to_limits(self.counters, limits, amount)
         if granted != amount:
             await self._shrink(reward, entry_id, granted, amount, values)
         return granted
-
-    def _limits(self, reward: Earned) -> list[tuple[str, Decimal]]:
-        rule = reward.rule
-        plan, version = rule.plan, rule.version
-        tz = ZoneInfo(self.company.timezone)
-        found: list[tuple[str, Decimal]] = []
-        if version.member_cap is not None and version.cap_period is not None:
-            start = period_containing(version.cap_period, self.activity.occurred_at, tz)
-            found.append(
-                (
-                    f"cap:p{plan.id}:m{reward.member_id}:"
-                    f"{start.kind.value}:{start.start_date.isoformat()}",
-                    version.member_cap,
-                )
-            )
-        if plan.budget is not None:
-            kind = plan.budget_period
-            where = "ALL:-"
-            if kind is not None:
-                period = period_containing(kind, self.activity.occurred_at, tz)
-                where = f"{kind.value}:{period.start_date.isoformat()}"
-            found.append((f"budget:p{plan.id}:{where}", plan.budget))
-        return found
 
     async def _shrink(
         self,
@@ -160,7 +132,7 @@ class Payout:
         values: dict[str, object],
     ) -> None:
         inputs = reward.inputs | {"uncapped": f"{amount:f}"}
-        status = _status(reward.rule.plan.approval_threshold, reward.kind, granted)
+        status = entry_status(reward.rule.plan.approval_threshold, reward.kind, granted)
         await (
             LedgerEntry.filter(id=entry_id)
             .using_db(self.conn)
@@ -206,7 +178,7 @@ class Payout:
         )
 
 
-def _status(
+def entry_status(
     threshold: Decimal | None, kind: RewardKind, amount: Decimal | None
 ) -> RewardStatus:
     """PENDING when a person must look first, APPROVED otherwise."""
@@ -222,3 +194,42 @@ def _announced(reward: Earned, amount: Decimal | None) -> bool:
     if reward.kind in CASH_KINDS:
         return amount is not None and amount > 0
     return reward.quantity is None or reward.quantity > 0
+
+
+def limits_for(
+    reward: Earned, occurred_at: datetime, tz: ZoneInfo
+) -> list[tuple[str, Decimal]]:
+    """The counters a cash reward must fit under, with their limits: the
+    member's cap of the version in force, then the plan's budget."""
+    plan, version = reward.rule.plan, reward.rule.version
+    found: list[tuple[str, Decimal]] = []
+    if version.member_cap is not None and version.cap_period is not None:
+        period = period_containing(version.cap_period, occurred_at, tz)
+        where = f"{period.kind.value}:{period.start_date.isoformat()}"
+        found.append(
+            (f"cap:p{plan.id}:m{reward.member_id}:{where}", version.member_cap)
+        )
+    if plan.budget is not None:
+        where = "ALL:-"
+        if plan.budget_period is not None:
+            period = period_containing(plan.budget_period, occurred_at, tz)
+            where = f"{period.kind.value}:{period.start_date.isoformat()}"
+        found.append((f"budget:p{plan.id}:{where}", plan.budget))
+    return found
+
+
+async def hold_to_limits(
+    counters: Counters, limits: list[tuple[str, Decimal]], amount: Decimal
+) -> Decimal:
+    """The part of `amount` that fits every limit, counted as used.
+
+    A negative amount (a refund) gives room back, never below nothing used.
+    """
+    used = [(await counters.add(key, Decimal(0))).after for key, _ in limits]
+    granted = amount
+    for (_, cap), so_far in zip(limits, used, strict=True):
+        granted = capped(granted, so_far, cap)
+    for (key, _), so_far in zip(limits, used, strict=True):
+        change = granted if granted >= 0 else max(granted, -so_far)
+        await counters.add(key, change)
+    return granted

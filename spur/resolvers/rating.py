@@ -21,7 +21,7 @@ from spur.engine import money
 from spur.engine.metrics import ActivityKind
 from spur.engine.periods import Period, PeriodKind, period_containing
 from spur.models import Activity, Member, RewardKind, Role
-from spur.models.upserts import Movement, TotalKey, add_to_counter
+from spur.models.upserts import Counters, Movement, TotalKey
 from spur.resolvers.goal_progress import GoalStep
 from spur.resolvers.rulebook import RuleBook, RuleInForce, person_of
 
@@ -47,7 +47,8 @@ class Earned:
 class RatingInput:
     """What one recorded activity did, as the rules need to see it."""
 
-    conn: BaseDBAsyncClient
+    conn: BaseDBAsyncClient | None
+    counters: Counters
     company_id: int
     currency: str
     tz: ZoneInfo
@@ -215,15 +216,11 @@ async def _steps(
         f"steps:p{rule.plan.id}:{rule.rule.code}:m{given.member.id}:"
         f"{kind.value}:{period.start_date.isoformat()}"
     )
-    paid = await add_to_counter(
-        given.conn, given.company_id, mark, Decimal(0), given.now
-    )
+    paid = await given.counters.add(mark, Decimal(0))
     steps = inc.steps_reached(int(paid.after), moved.after, params.every)
     if steps is None:
         return []
-    await add_to_counter(
-        given.conn, given.company_id, mark, steps.last - paid.after, given.now
-    )
+    await given.counters.add(mark, steps.last - paid.after)
     return _step_rewards(rule, params, given, period, steps, moved.after)
 
 
@@ -425,9 +422,7 @@ async def _upkeep(
         f"upkeep:p{rule.plan.id}:{rule.rule.code}:t{given.member.team_id}:"
         f"{kind.value}:{period.start_date.isoformat()}"
     )
-    days = await add_to_counter(
-        given.conn, given.company_id, key, Decimal(1), given.now
-    )
+    days = await given.counters.add(key, Decimal(1))
     headcount = await _headcount(given)
     needed = inc.upkeep_days_needed(
         params.threshold, headcount, inc.working_days(period)
@@ -437,11 +432,14 @@ async def _upkeep(
 
 async def _headcount(given: RatingInput) -> int:
     if given.headcount is None:
-        given.headcount = (
-            await Member.filter(
-                team_id=given.member.team_id, role=Role.SALESPERSON, is_active=True
-            )
-            .using_db(given.conn)
-            .count()
-        )
+        given.headcount = await team_headcount(given.conn, given.member.team_id)
     return given.headcount
+
+
+async def team_headcount(conn: BaseDBAsyncClient | None, team_id: int | None) -> int:
+    """Active salespeople in a team: the members an upkeep rate counts."""
+    return (
+        await Member.filter(team_id=team_id, role=Role.SALESPERSON, is_active=True)
+        .using_db(conn)
+        .count()
+    )
