@@ -127,6 +127,7 @@ class StepParams:
     every: Decimal
     amount: Decimal | None
     entitlement: Entitlement | None
+    max_steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -390,10 +391,13 @@ def _step(reader: _Reader) -> StepParams:
     every = reader.decimal("every", required=True, positive=True)
     amount = reader.decimal("amount", positive=True)
     entitlement = _entitlement(reader)
+    most = reader.decimal("maxSteps", positive=True)
     reader.finish()
     _pays_something(amount, entitlement)
     assert every is not None
-    return StepParams(every, amount, entitlement)
+    if most is not None and most != most.to_integral_value():
+        raise RuleError("maxSteps", "maxSteps is a whole number")
+    return StepParams(every, amount, entitlement, None if most is None else int(most))
 
 
 def _goal_completion(reader: _Reader) -> GoalCompletionParams:
@@ -551,13 +555,18 @@ class Steps:
         return self.last - self.first + 1
 
 
-def steps_reached(paid_through: int, value: Decimal, every: Decimal) -> Steps | None:
+def steps_reached(
+    paid_through: int, value: Decimal, every: Decimal, most: int | None = None
+) -> Steps | None:
     """Steps of `every` units that `value` reaches beyond those already paid.
 
     `paid_through` is the highest step paid so far in the period; a value
-    that fell (a void) and rises again pays no step twice.
+    that fell (a void) and rises again pays no step twice. `most` bounds the
+    steps a period pays (one training place a week, say).
     """
     reached = math.floor(value / every) if value > 0 else 0
+    if most is not None:
+        reached = min(reached, most)
     if reached <= paid_through:
         return None
     return Steps(paid_through + 1, reached)

@@ -217,7 +217,9 @@ async def _steps(
         f"{kind.value}:{period.start_date.isoformat()}"
     )
     paid = await given.counters.add(mark, Decimal(0))
-    steps = inc.steps_reached(int(paid.after), moved.after, params.every)
+    steps = inc.steps_reached(
+        int(paid.after), moved.after, params.every, params.max_steps
+    )
     if steps is None:
         return []
     await given.counters.add(mark, steps.last - paid.after)

@@ -25,6 +25,7 @@ from spur.engine.incentives import (
     version_in_force,
     working_days,
 )
+from spur.engine import incentives as inc
 from spur.engine.periods import PeriodKind, period_starting
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -607,3 +608,25 @@ def test_missing_team_hire_date_or_preference_never_matches_that_condition() -> 
     assert (
         covers(Audience(preference="TEAM_HONOR"), person(preference=None), JAN) is False
     )
+
+
+@pytest.mark.parametrize(
+    ("paid_through", "value", "expected"),
+    [(0, "25", (1, 1)), (1, "25", None), (0, "5", None)],
+)
+def test_a_period_pays_at_most_max_steps(
+    paid_through: int, value: str, expected: tuple[int, int] | None
+) -> None:
+    steps = inc.steps_reached(paid_through, Decimal(value), Decimal(10), most=1)
+
+    assert (None if steps is None else (steps.first, steps.last)) == expected
+
+
+def test_max_steps_is_a_whole_positive_number() -> None:
+    parsed = inc.parse_rule("STEP", {"every": "600", "amount": "1", "maxSteps": 1})
+    assert isinstance(parsed, inc.StepParams)
+    assert parsed.max_steps == 1
+    for bad in ("1.5", "0"):
+        with pytest.raises(inc.RuleError) as caught:
+            inc.parse_rule("STEP", {"every": "600", "amount": "1", "maxSteps": bad})
+        assert caught.value.field == "maxSteps"
