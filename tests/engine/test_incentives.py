@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from spur.engine import incentives as inc
 from spur.engine.incentives import (
     Audience,
     CommissionParams,
@@ -25,7 +26,6 @@ from spur.engine.incentives import (
     version_in_force,
     working_days,
 )
-from spur.engine import incentives as inc
 from spur.engine.periods import PeriodKind, period_starting
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
