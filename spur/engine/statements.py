@@ -24,22 +24,22 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True, order=True)
 class LineKey:
-    """What a statement line groups by; lines are listed in this order.
+    """What a statement line groups by: a kind of line and a source.
 
-    `rank` orders kinds of lines (earned before adjustments), `label` is what
-    the reader sees and `source` keeps apart two sources that read alike.
+    `rank` orders kinds of lines (earned before adjustments); `source` names
+    what paid, such as a plan's rule code, the same across its versions.
     """
 
     rank: int
-    label: str
     source: str
 
 
 @dataclass(frozen=True)
 class StatementItem:
-    """One cash ledger entry as a statement sees it."""
+    """One cash ledger entry as a statement sees it, and its line's name."""
 
     key: LineKey
+    label: str
     status: str
     amount: Decimal
 
@@ -49,6 +49,7 @@ class StatementLine:
     """The entries of one rule (or kind of adjustment) in the month."""
 
     key: LineKey
+    label: str
     entries: int
     by_status: tuple[tuple[str, Decimal], ...]
     total: Decimal
@@ -85,23 +86,36 @@ def live_total(totals: Mapping[str, Decimal]) -> Decimal:
 
 
 def build_line(key: LineKey, items: list[StatementItem]) -> StatementLine:
-    """One line: its entries counted, summed per status present, and in total."""
+    """One line: its entries counted, summed per status present, and in total.
+
+    It is called as its last item names it: with items oldest first, a rule
+    renamed in a later version reads with its newer title.
+    """
     totals = status_totals((item.status, item.amount) for item in items)
     present = {item.status for item in items}
     return StatementLine(
         key=key,
+        label=items[-1].label,
         entries=len(items),
         by_status=tuple((s, totals[s]) for s in STATUSES if s in present),
         total=live_total(totals),
     )
 
 
+def _line_order(line: StatementLine) -> tuple[int, str, str]:
+    return (line.key.rank, line.label, line.key.source)
+
+
 def build_statement(items: Iterable[StatementItem]) -> Statement:
-    """Group `items` into lines ordered by key and total the month by status."""
+    """Group `items` (oldest first) into lines and total the month by status.
+
+    Lines are ordered by rank, then name, then source.
+    """
     grouped: defaultdict[LineKey, list[StatementItem]] = defaultdict(list)
     for item in items:
         grouped[item.key].append(item)
-    lines = tuple(build_line(key, grouped[key]) for key in sorted(grouped))
+    built = (build_line(key, group) for key, group in grouped.items())
+    lines = tuple(sorted(built, key=_line_order))
 
     totals = status_totals(
         (status, amount) for line in lines for status, amount in line.by_status

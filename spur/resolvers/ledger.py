@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from strawberry import relay
@@ -20,7 +20,7 @@ from strawberry import relay
 from spur.api.context import Context
 from spur.api.errors import BadUserInput
 from spur.engine import messages
-from spur.engine.periods import Period, PeriodKind, period_starting
+from spur.engine.periods import Period, PeriodKind, as_utc, period_starting
 from spur.models import IncentivePlan, LedgerEntry, PlanRule, PlanVersion
 from spur.resolvers.ids import is_key_text, row_key
 
@@ -60,6 +60,19 @@ def month_period(text: str, tz: ZoneInfo) -> Period:
     except (ValueError, OverflowError) as error:
         # Month 13, or a year whose month bounds fall outside the calendar.
         raise BadUserInput(f"Not a month: {text!r}.", field="month") from error
+
+
+def earned_within(period: Period) -> dict[str, datetime]:
+    """Filters for entries earned in `period`.
+
+    The bounds are given in UTC, as instants are stored: Tortoise passes
+    filter values through unconverted, and SQLite compares the texts, so a
+    bound written with the company's offset would shift the month by it.
+    """
+    return {
+        "earned_at__gte": as_utc(period.start),
+        "earned_at__lt": as_utc(period.end),
+    }
 
 
 def checked_text(value: str | None, field: str, limit: int, *, required: bool) -> str:

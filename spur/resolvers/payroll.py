@@ -20,7 +20,7 @@ from spur.api.context import Viewer
 from spur.engine import money
 from spur.engine.statements import status_totals
 from spur.models import CASH_KINDS, LedgerEntry, Member, Team
-from spur.resolvers.ledger import global_ids, month_period
+from spur.resolvers.ledger import earned_within, global_ids, month_period
 
 HEADER = (
     "member_id",
@@ -57,8 +57,7 @@ async def payroll_csv(viewer: Viewer, month: str) -> str:
             company_id=viewer.company_id,
             kind__in=list(CASH_KINDS),
             currency=viewer.currency,
-            earned_at__gte=period.start,
-            earned_at__lt=period.end,
+            **earned_within(period),
         )
         .order_by("id")
         .values_list("member_id", "status", "amount")

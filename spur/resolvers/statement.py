@@ -22,7 +22,12 @@ from spur.engine.statements import (
     build_statement,
 )
 from spur.models import CASH_KINDS, EntryCause, LedgerEntry, Member
-from spur.resolvers.ledger import month_period, rule_source, source_title
+from spur.resolvers.ledger import (
+    earned_within,
+    month_period,
+    rule_source,
+    source_title,
+)
 
 _CAUSE_ORDER = list(EntryCause)
 # What a line is called when no plan rule names it, and the word put before
@@ -67,10 +72,10 @@ async def member_statement(
     entries = await month_entries(viewer.company_id, period, member_id=member.id)
     cash = [e for e in entries if e.kind in CASH_KINDS]
     counted = [e for e in cash if e.currency == viewer.currency]
-    keys = await asyncio.gather(*(line_key(ctx, entry) for entry in counted))
+    named = await asyncio.gather(*(line_of(ctx, entry) for entry in counted))
     items = [
-        StatementItem(key, entry.status, entry.amount or ZERO)
-        for key, entry in zip(keys, counted, strict=True)
+        StatementItem(key, label, entry.status, entry.amount or ZERO)
+        for (key, label), entry in zip(named, counted, strict=True)
     ]
     return MemberMonth(
         member=member,
@@ -95,16 +100,14 @@ async def month_entries(
     company_id: int, period: Period, member_id: int | None = None
 ) -> list[LedgerEntry]:
     """Ledger entries earned in `period`, oldest first, of one member or all."""
-    query = LedgerEntry.filter(
-        company_id=company_id, earned_at__gte=period.start, earned_at__lt=period.end
-    )
+    query = LedgerEntry.filter(company_id=company_id, **earned_within(period))
     if member_id is not None:
         query = query.filter(member_id=member_id)
     return await query.order_by("earned_at", "id")
 
 
-async def line_key(ctx: Context, entry: LedgerEntry) -> LineKey:
-    """The statement line an entry is listed on.
+async def line_of(ctx: Context, entry: LedgerEntry) -> tuple[LineKey, str]:
+    """The statement line an entry is listed on, and that line's name.
 
     Plan entries group by plan and rule code (the same rule across its
     versions), goal rewards together; anything not plainly earned (voids,
@@ -121,4 +124,4 @@ async def line_key(ctx: Context, entry: LedgerEntry) -> LineKey:
         label, ident = words["other"], "other"
     if entry.cause is not EntryCause.EARNED:
         label = f"{words[entry.cause]} · {label}"
-    return LineKey(_CAUSE_ORDER.index(entry.cause), label, ident)
+    return LineKey(_CAUSE_ORDER.index(entry.cause), ident), label

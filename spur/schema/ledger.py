@@ -83,7 +83,7 @@ class StatementLine:
         '"Adjustment · Plan · rule".'
     )
     def rule(self) -> str:
-        return self.line.key.label
+        return self.line.label
 
     @strawberry.field(description="How many ledger entries the line sums.")
     def entries(self) -> int:

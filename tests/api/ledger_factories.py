@@ -35,11 +35,12 @@ async def plan_rule(
     code: str = "commission",
     title: str = "Order commission",
     number: int = 1,
-    **plan: Any,
+    titles: dict[str, str] | None = None,
+    plan_titles: dict[str, str] | None = None,
 ) -> PlanRule:
     """A rule in version `number` of a plan, both created as needed."""
     found, _ = await IncentivePlan.get_or_create(
-        company=company, name=plan_name, defaults=plan
+        company=company, name=plan_name, defaults={"titles": plan_titles or {}}
     )
     version, _ = await PlanVersion.get_or_create(
         plan=found, number=number, defaults={"effective_from": date(2026, 1, 1)}
@@ -49,6 +50,7 @@ async def plan_rule(
         code=code,
         kind=RuleKind.COMMISSION,
         title=title,
+        titles=titles or {},
         params={"rate": "0.05"},
     )
 

@@ -506,7 +506,7 @@ REWARD = """query($id: ID!) { node(id: $id) { ... on Reward {
 async def test_a_reward_names_its_plan_rule_inputs_and_what_it_reverses(
     world: World, gql: GraphQL, login: Any
 ) -> None:
-    rule = await plan_rule(world.company, number=2, titles={"zh-CN": "青年计划"})
+    rule = await plan_rule(world.company, number=2, plan_titles={"zh-CN": "青年计划"})
     original = await entry(world.seller, "500.00", APPROVED, rule=rule)
     void = await entry(
         world.seller,
