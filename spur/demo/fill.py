@@ -18,10 +18,12 @@ from spur.api.auth import hash_password
 from spur.demo.catalogue import METRICS
 from spur.demo.goal_store import Owners, store_goals
 from spur.demo.history import MemberRef, Recorder, replay
+from spur.demo.incentive_store import store_plans
 from spur.demo.people import (
     COMPANY_CURRENCY,
     COMPANY_NAME,
     COMPANY_TIMEZONE,
+    HR_EMAIL,
     TEAMS,
     feed_language,
 )
@@ -89,6 +91,10 @@ async def _store(plan: DemoPlan, password_hash: str) -> DemoSummary:
     members, team_ids = await _store_people(company.id, plan, password_hash)
     metric_ids = await _store_metrics(company.id)
     await _store_rates(company.id, plan)
+    author = next(i for i, p in enumerate(plan.people) if p.email == HR_EMAIL)
+    await store_plans(
+        company.id, plan.incentives, metric_ids, members[author].id, plan.now
+    )
     owners = Owners(members, team_ids)
     goals = await store_goals(company.id, plan.goals, owners, metric_ids)
     activity_ids = await store_activities(company.id, plan.activities, members)

@@ -11,6 +11,7 @@ from spur.demo.activity import generate_activities
 from spur.demo.calendar import Window, local_date
 from spur.demo.catalogue import GoalPlan, goal_plans
 from spur.demo.drafts import Draft
+from spur.demo.incentives import PlanDef, demo_plans
 from spur.demo.people import COMPANY_TIMEZONE, Person, demo_people
 from spur.demo.rates import DAYS_AHEAD, daily_rates
 from spur.engine.periods import require_aware
@@ -18,13 +19,14 @@ from spur.engine.periods import require_aware
 
 @dataclass(frozen=True)
 class DemoPlan:
-    """People, rates, goals and activities of the demo, from one seed."""
+    """People, rates, goals, incentive plans and activities, from one seed."""
 
     now: datetime
     tz: ZoneInfo
     people: list[Person]
     rates: dict[tuple[str, date], Decimal]
     goals: list[GoalPlan]
+    incentives: tuple[PlanDef, ...]
     activities: list[Draft]
 
 
@@ -42,5 +44,6 @@ def build_plan(now: datetime, seed: int) -> DemoPlan:
         people=people,
         rates=rates,
         goals=goal_plans(people, now, tz, seed),
+        incentives=demo_plans(first_rate_day, window.today),
         activities=generate_activities(people, window, rates, seed),
     )

@@ -1,0 +1,308 @@
+"""The demo's incentive plans: their data, the history they paid, a new user."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.datastructures import Secret
+
+from spur.api.app import create_app
+from spur.api.settings import load_settings
+from spur.demo.calendar import Window, local_date
+from spur.demo.incentives import RAISE_DAYS_BEFORE, demo_plans, raise_day
+from spur.demo.people import demo_people
+from spur.demo.rates import DAYS_AHEAD, daily_rates
+from spur.demo.sales import MARKET_CURRENCIES
+from spur.engine.incentives import age_on, parse_rule
+from spur.engine.periods import PeriodKind
+from spur.models import (
+    ExchangeRate,
+    IncentivePlan,
+    LedgerEntry,
+    Member,
+    PlanAssignment,
+    PlanRule,
+    PlanVersion,
+    RewardKind,
+    Role,
+    RuleKind,
+    Team,
+)
+from tests.demo.conftest import NOW, SHANGHAI, FilledDemo
+
+TODAY = NOW.date()
+FIRST_DAY = local_date(NOW - timedelta(days=90), SHANGHAI)
+OPERATIONS = Path(__file__).parents[2] / "spur" / "schema" / "operations"
+GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+
+
+# The plans as data
+
+
+def test_every_rule_of_every_version_parses() -> None:
+    for plan in demo_plans(FIRST_DAY, TODAY):
+        for version in plan.versions:
+            for rule in version.rules:
+                parse_rule(rule.kind.value, rule.params)
+                assert rule.titles["zh-CN"]
+        assert plan.titles["zh-CN"]
+
+
+def test_a_later_version_repeats_every_rule_of_the_earlier() -> None:
+    for plan in demo_plans(FIRST_DAY, TODAY):
+        codes = [{rule.code for rule in v.rules} for v in plan.versions]
+        for earlier, later in itertools.pairwise(codes):
+            assert earlier <= later
+
+
+def test_the_young_plan_raises_sea_commission_two_weeks_before_the_demo() -> None:
+    young = demo_plans(FIRST_DAY, TODAY)[0]
+    first, raised = young.versions
+
+    assert first.effective_from <= FIRST_DAY
+    assert raised.effective_from == raise_day(TODAY) == date(2026, 11, 20)
+    assert RAISE_DAYS_BEFORE == 14
+    before = {r.code: r.params for r in first.rules}
+    after = {r.code: r.params for r in raised.rules}
+    assert before["commission"] == {"rate": "0.05"}
+    assert after["commission"] == {
+        "rate": "0.05",
+        "overrides": [{"market": "SEA", "rate": "0.08"}],
+    }
+    assert {k: v for k, v in after.items() if k != "commission"} == {
+        k: v for k, v in before.items() if k != "commission"
+    }
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 12, 4, 10, 0, tzinfo=SHANGHAI),
+        datetime(2027, 1, 1, 0, 5, tzinfo=SHANGHAI),
+        datetime(2027, 3, 31, 23, 59, tzinfo=SHANGHAI),
+        datetime(2026, 7, 15, 16, 30, tzinfo=UTC),
+    ],
+)
+def test_every_order_currency_has_a_rate_on_every_demo_date(now: datetime) -> None:
+    window = Window(now, SHANGHAI)
+    first = local_date(window.start, SHANGHAI)
+    rates = daily_rates(first, window.today + timedelta(days=DAYS_AHEAD), 2026)
+    used = {c for pairs in MARKET_CURRENCIES.values() for c, _ in pairs} - {"CNY"}
+
+    days = [first + timedelta(days=n) for n in range((window.today - first).days + 1)]
+    missing = [(c, d) for c in sorted(used) for d in days if (c, d) not in rates]
+    assert missing == []
+    assert used == {"USD", "EUR", "GBP", "SGD", "MYR", "THB", "AED", "SAR"}
+
+
+def test_every_demo_manager_is_35_or_over_on_every_demo_date() -> None:
+    people = demo_people(TODAY, 2026)
+
+    managers = [p for p in people if p.role is Role.MANAGER]
+    assert len(managers) == 4
+    for manager in managers:
+        assert age_on(manager.birth_date, FIRST_DAY) >= 35
+
+
+# The plans as stored
+
+
+async def test_the_three_plans_are_stored_with_their_audiences(
+    demo: FilledDemo,
+) -> None:
+    plans = {p.name: p for p in await IncentivePlan.all()}
+    audiences = {
+        a.plan_id: (a.min_age, a.max_age, a.team_id, a.member_id)
+        for a in await PlanAssignment.all()
+    }
+
+    assert set(plans) == {"Young staff", "Senior staff team rules", "Everyone"}
+    assert audiences[plans["Young staff"].id] == (None, 30, None, None)
+    assert audiences[plans["Senior staff team rules"].id] == (35, None, None, None)
+    assert audiences[plans["Everyone"].id] == (None, None, None, None)
+    for plan in plans.values():
+        assert plan.approval_threshold == Decimal("5000.00")
+        assert plan.titles["zh-CN"]
+        assert plan.is_active
+
+
+async def test_versions_and_rules_are_stored_as_written(demo: FilledDemo) -> None:
+    hr = await Member.get(email="hr@example.com")
+    versions = await PlanVersion.all().prefetch_related("plan").order_by("id")
+    rules = await PlanRule.all().prefetch_related("metric", "version__plan")
+
+    dates = {(v.plan.name, v.number): v.effective_from for v in versions}
+    assert dates[("Young staff", 2)] == date(2026, 11, 20)
+    assert dates[("Young staff", 1)] <= FIRST_DAY
+    assert len(dates) == 4
+    assert {v.created_by_id for v in versions} == {hr.id}
+    written = {
+        (r.version.plan.name, r.version.number, r.code): (
+            r.kind,
+            r.metric.key if r.metric else None,
+            r.period_kind,
+        )
+        for r in rules
+    }
+    week, quarter = PeriodKind.WEEK, PeriodKind.QUARTER
+    for number in (1, 2):
+        assert written["Young staff", number, "commission"] == (
+            RuleKind.COMMISSION,
+            None,
+            None,
+        )
+        assert written["Young staff", number, "fast_replies"] == (
+            RuleKind.STEP,
+            "inquiry_replies_within_60",
+            week,
+        )
+        assert written["Young staff", number, "platform_training"] == (
+            RuleKind.STEP,
+            "platform_minutes",
+            week,
+        )
+    assert written["Senior staff team rules", 1, "team_star"][1:] == (
+        "sales_amount",
+        quarter,
+    )
+    assert written["Senior staff team rules", 1, "upkeep_leave"][1:] == (
+        "platform_minutes",
+        quarter,
+    )
+    assert written["Everyone", 1, "quarterly_target"] == (
+        RuleKind.TARGET_BONUS,
+        "sales_amount",
+        quarter,
+    )
+    assert len(written) == 9
+
+
+async def test_rates_cover_every_order_currency_on_every_demo_date(
+    demo: FilledDemo,
+) -> None:
+    stored = set(await ExchangeRate.all().values_list("currency", "on_date"))
+    used = {c for pairs in MARKET_CURRENCIES.values() for c, _ in pairs} - {"CNY"}
+
+    days = [FIRST_DAY + timedelta(days=n) for n in range((TODAY - FIRST_DAY).days + 1)]
+    assert {(c, d) for c in used for d in days} <= stored
+
+
+# A new user, through the client's documents
+
+
+@pytest.fixture
+async def gql(filled: FilledDemo) -> AsyncIterator[GraphQL]:
+    """The API on the filled demo, its clock stopped when the demo was made."""
+    settings = load_settings(env_file=None).with_overrides(
+        database_url=filled.url, jwt_secret=Secret("d" * 48)
+    )
+    app = create_app(settings)
+    app.state.services.clock = lambda: NOW
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://d") as c:
+
+            async def run(
+                name: str, variables: dict[str, Any], token: str | None = None
+            ) -> dict[str, Any]:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                query = (OPERATIONS / f"{name}.graphql").read_text()
+                response = await c.post(
+                    "/graphql",
+                    json={"query": query, "variables": variables},
+                    headers=headers,
+                )
+                body: dict[str, Any] = response.json()
+                assert "errors" not in body, body
+                return body["data"]  # type: ignore[no-any-return]
+
+            yield run
+
+
+async def sign_in(gql: GraphQL, email: str) -> str:
+    data = await gql("Login", {"email": email, "password": "demo"})
+    return str(data["login"]["accessToken"])
+
+
+def sea_order(key: str, occurred_at: str) -> dict[str, Any]:
+    return {
+        "kind": "ORDER_CLOSED",
+        "occurredAt": occurred_at,
+        "amount": "10000.00",
+        "currency": "CNY",
+        "market": "SEA",
+        "source": "new-user-check",
+        "externalId": key,
+    }
+
+
+def rewards(payload: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        a["reward"]["amount"]
+        for a in payload["recordActivity"]["achievements"]
+        if a["kind"] == "REWARD_EARNED" and a["reward"]["amount"]
+    ]
+
+
+async def earnings(gql: GraphQL, token: str) -> Decimal:
+    home = await gql("HomeScreen", {}, token)
+    total = home["viewer"]["earnings"]["total"]
+    assert total["currency"] == "CNY"
+    return Decimal(total["amount"])
+
+
+async def test_newhire_sees_8_percent_on_a_sea_order(gql: GraphQL) -> None:
+    token = await sign_in(gql, "newhire@example.com")
+    before = await earnings(gql, token)
+
+    answer = await gql(
+        "RecordActivity",
+        {"input": sea_order("newhire-1", "2026-12-04T09:30:00+08:00")},
+        token,
+    )
+
+    assert rewards(answer) == [{"amount": "800.00", "currency": "CNY"}]
+    assert await earnings(gql, token) - before == Decimal("800.00")
+
+
+async def young_sea_seller() -> Member:
+    """A salesperson of Southeast Asia aged 30 or under, with history."""
+    sea = await Team.get(market="SEA")
+    staff = await Member.filter(team=sea, role=Role.SALESPERSON).order_by("id")
+    return next(
+        m
+        for m in staff
+        if m.email != "newhire@example.com"
+        and m.birth_date is not None
+        and age_on(m.birth_date, TODAY) <= 30
+        and age_on(m.birth_date, FIRST_DAY) <= 30
+    )
+
+
+async def test_an_order_the_day_before_the_raise_pays_5_percent(
+    gql: GraphQL,
+) -> None:
+    seller = await young_sea_seller()
+    token = await sign_in(gql, seller.email)
+    day_before = raise_day(TODAY) - timedelta(days=1)
+
+    answer = await gql(
+        "RecordActivity",
+        {"input": sea_order("before-raise-1", f"{day_before}T15:00:00+08:00")},
+        token,
+    )
+
+    assert {"amount": "500.00", "currency": "CNY"} in rewards(answer)
+    line = await LedgerEntry.get(
+        source_activity__external_id="before-raise-1", kind=RewardKind.COMMISSION
+    ).prefetch_related("plan_version")
+    assert (line.amount, line.inputs["rate"]) == (Decimal("500.00"), "0.05")
+    assert line.plan_version is not None
+    assert line.plan_version.number == 1
