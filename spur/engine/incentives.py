@@ -152,12 +152,22 @@ class TeamThresholdParams:
     entitlement: Entitlement | None
 
 
+@dataclass(frozen=True)
+class AppraisalStreakParams:
+    """Granted when a member's yearly appraisals reach `grade` `years` in a row."""
+
+    grade: str
+    years: int
+    entitlement: Entitlement
+
+
 RuleParams = (
     CommissionParams
     | StepParams
     | GoalCompletionParams
     | TargetBonusParams
     | TeamThresholdParams
+    | AppraisalStreakParams
 )
 
 
@@ -175,6 +185,7 @@ def parse_rule(kind: str, params: Mapping[str, Any]) -> RuleParams:
         "GOAL_COMPLETION": _goal_completion,
         "TARGET_BONUS": _target_bonus,
         "TEAM_THRESHOLD": _team_threshold,
+        "APPRAISAL_STREAK": _appraisal_streak,
     }
     parser = parsers.get(kind)
     if parser is None:
@@ -429,6 +440,23 @@ def _team_threshold(reader: _Reader) -> TeamThresholdParams:
     if measure is TeamMeasure.UPKEEP_RATE and threshold > 1:
         raise RuleError("threshold", "an upkeep rate is a share: 0 to 1")
     return TeamThresholdParams(measure, threshold, min_minutes, amount, entitlement)
+
+
+_GRADES = ("EXCELLENT", "GOOD", "QUALIFIED", "UNQUALIFIED")
+
+
+def _appraisal_streak(reader: _Reader) -> AppraisalStreakParams:
+    grade = reader.text("grade") or "EXCELLENT"
+    years = reader.decimal("years", positive=True) or Decimal(3)
+    entitlement = _entitlement(reader)
+    reader.finish()
+    if grade not in _GRADES:
+        raise RuleError("grade", f"grade must be one of {', '.join(_GRADES)}")
+    if years != years.to_integral_value() or years > 50:
+        raise RuleError("years", "years is a whole number up to 50")
+    if entitlement is None:
+        raise RuleError("entitlement", "an appraisal streak grants an entitlement")
+    return AppraisalStreakParams(grade, int(years), entitlement)
 
 
 def dump_entitlement(entitlement: Entitlement | None) -> dict[str, str] | None:

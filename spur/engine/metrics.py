@@ -14,6 +14,10 @@ class Aggregation(enum.Enum):
     COUNT = "COUNT"
     SUM_AMOUNT = "SUM_AMOUNT"
     SUM_QUANTITY = "SUM_QUANTITY"
+    # Sums that become averages when divided by a count metric: minutes to
+    # reply (over replies), customer ratings (over ratings).
+    SUM_REPLY_MIN = "SUM_REPLY_MIN"
+    SUM_RATING = "SUM_RATING"
 
 
 class ActivityKind(enum.Enum):
@@ -102,6 +106,10 @@ def contribution(spec: MetricSpec, facts: ActivityFacts) -> Decimal:
         return Decimal(-1) if refund else Decimal(1)
     if spec.aggregation is Aggregation.SUM_QUANTITY:
         return facts.quantity
+    if spec.aggregation is Aggregation.SUM_REPLY_MIN:
+        return Decimal(facts.response_minutes or 0)
+    if spec.aggregation is Aggregation.SUM_RATING:
+        return facts.rating if facts.rating is not None else Decimal(0)
     return facts.amount if facts.amount is not None else Decimal(0)
 
 

@@ -1,6 +1,14 @@
 """Tortoise models, one module per domain aggregate."""
 
 from spur.models.activity import Activity, ExchangeRate
+from spur.models.appraisal import (
+    Appraisal,
+    AppraisalCycle,
+    AppraisalDimension,
+    AppraisalScore,
+    AppraisalTemplate,
+    CycleStatus,
+)
 from spur.models.auth import RefreshToken
 from spur.models.company import Company, IncentivePreference, Member, Role, Team
 from spur.models.event import AchievementEvent, EventKind
@@ -27,7 +35,13 @@ __all__ = [
     "CASH_KINDS",
     "AchievementEvent",
     "Activity",
+    "Appraisal",
+    "AppraisalCycle",
+    "AppraisalDimension",
+    "AppraisalScore",
+    "AppraisalTemplate",
     "Company",
+    "CycleStatus",
     "EntryCause",
     "EventKind",
     "ExchangeRate",

@@ -19,6 +19,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
                     "spur.models.activity",
                     "spur.models.goal",
                     "spur.models.plan",
+                    "spur.models.appraisal",
                     "spur.models.ledger",
                     "spur.models.event",
                     "spur.models.auth",

@@ -8,6 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from spur.models.activity import Activity
+from spur.models.appraisal import Appraisal
 from spur.models.company import Company, Member
 from spur.models.fields import NO_TITLES, ScaledDecimalField
 from spur.models.goal import Goal
@@ -93,6 +94,9 @@ class LedgerEntry(Model):
     rule: fields.ForeignKeyNullableRelation[PlanRule] = fields.ForeignKeyField(
         "models.PlanRule", related_name="entries", null=True, on_delete=fields.RESTRICT
     )
+    appraisal: fields.ForeignKeyNullableRelation[Appraisal] = fields.ForeignKeyField(
+        "models.Appraisal", related_name="entries", null=True, on_delete=fields.RESTRICT
+    )
     # Why the line exists: earned by a rule, compensating a void, a re-rating.
     cause = fields.CharEnumField(
         EntryCause, max_length=16, default=EntryCause.EARNED, db_default="EARNED"
@@ -114,6 +118,7 @@ class LedgerEntry(Model):
     plan_version_id: int | None
     rule_id: int | None
     reverses_id: int | None
+    appraisal_id: int | None
 
     class Meta:
         table = "ledger_entry"

@@ -20,6 +20,7 @@ class RuleKind(enum.StrEnum):
     COMMISSION = "COMMISSION"
     TARGET_BONUS = "TARGET_BONUS"
     TEAM_THRESHOLD = "TEAM_THRESHOLD"
+    APPRAISAL_STREAK = "APPRAISAL_STREAK"
 
 
 class IncentivePlan(Model):

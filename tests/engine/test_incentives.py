@@ -630,3 +630,36 @@ def test_max_steps_is_a_whole_positive_number() -> None:
         with pytest.raises(inc.RuleError) as caught:
             inc.parse_rule("STEP", {"every": "600", "amount": "1", "maxSteps": bad})
         assert caught.value.field == "maxSteps"
+
+
+def test_an_appraisal_streak_grants_equity_after_three_excellent_years() -> None:
+    parsed = inc.parse_rule(
+        "APPRAISAL_STREAK",
+        {"years": "3", "entitlement": {"kind": "EQUITY", "quantity": "1"}},
+    )
+
+    assert parsed == inc.AppraisalStreakParams(
+        "EXCELLENT",
+        3,
+        inc.Entitlement(inc.EntitlementKind.EQUITY, Decimal(1), None),
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"years": "3"}, "entitlement"),
+        (
+            {"grade": "SUPERB", "entitlement": {"kind": "EQUITY", "quantity": "1"}},
+            "grade",
+        ),
+        ({"years": "2.5", "entitlement": {"kind": "EQUITY", "quantity": "1"}}, "years"),
+    ],
+)
+def test_an_appraisal_streak_refuses_what_it_cannot_use(
+    params: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(inc.RuleError) as caught:
+        inc.parse_rule("APPRAISAL_STREAK", params)
+
+    assert caught.value.field == field
