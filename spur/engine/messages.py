@@ -222,6 +222,38 @@ def order_closed_by(
     return f"{member_name} closed an order of {amount}{_market_suffix(lang, market)}."
 
 
+_ZH_GRADES = {
+    "EXCELLENT": "优秀",
+    "GOOD": "良好",
+    "QUALIFIED": "合格",
+    "UNQUALIFIED": "不合格",
+}
+_EN_GRADES = {
+    "EXCELLENT": "excellent",
+    "GOOD": "good",
+    "QUALIFIED": "qualified",
+    "UNQUALIFIED": "unqualified",
+}
+
+
+def appraisal_finalized(lang: str, *, cycle_name: str, grade: str, score: str) -> str:
+    """Tells the reader their appraisal is final, with its grade and score."""
+    if _is_zh(lang):
+        return f"你的{cycle_name}考核已完成：{_ZH_GRADES[grade]}（{score} 分）。"
+    return (
+        f"Your {cycle_name} appraisal is final: {_EN_GRADES[grade]} ({score} points)."
+    )
+
+
+def appraisal_finalized_by(
+    lang: str, *, member_name: str, cycle_name: str, grade: str
+) -> str:
+    """Team feed line: a member's appraisal was finalised."""
+    if _is_zh(lang):
+        return f"{member_name}的{cycle_name}考核已完成：{_ZH_GRADES[grade]}。"
+    return f"{member_name}'s {cycle_name} appraisal is final: {_EN_GRADES[grade]}."
+
+
 def localized(default: str, titles: Mapping[str, str], lang: str) -> str:
     """A name in the reader's language when one is given, else the default.
 
