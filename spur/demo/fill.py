@@ -12,12 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from spur.api.auth import hash_password
+from spur.demo.calendar import Window, local_date
 from spur.demo.catalogue import METRICS
 from spur.demo.goal_store import Owners, store_goals
-from spur.demo.history import MemberRef, Recorder, replay
+from spur.demo.history import EventLine, MemberRef, Recorder, replay
 from spur.demo.incentive_store import store_plans
 from spur.demo.people import (
     COMPANY_CURRENCY,
@@ -28,6 +30,7 @@ from spur.demo.people import (
     feed_language,
 )
 from spur.demo.plan import DemoPlan, build_plan
+from spur.demo.plan_ledger import store_plan_history
 from spur.demo.store import (
     BATCH,
     store_activities,
@@ -72,8 +75,8 @@ async def fill_demo(now: datetime, *, seed: int = 2026) -> DemoSummary:
     plan = await asyncio.to_thread(build_plan, now, seed)
     # One hash for everyone: hashing is deliberately slow.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
-    async with in_transaction():
-        summary = await _store(plan, password_hash)
+    async with in_transaction() as conn:
+        summary = await _store(conn, plan, password_hash)
     logger.info(
         "demo filled: %s members, %s activities, %s ledger entries, %s events",
         summary.members,
@@ -84,7 +87,9 @@ async def fill_demo(now: datetime, *, seed: int = 2026) -> DemoSummary:
     return summary
 
 
-async def _store(plan: DemoPlan, password_hash: str) -> DemoSummary:
+async def _store(
+    conn: BaseDBAsyncClient, plan: DemoPlan, password_hash: str
+) -> DemoSummary:
     company = await Company.create(
         name=COMPANY_NAME, timezone=COMPANY_TIMEZONE, currency=COMPANY_CURRENCY
     )
@@ -106,15 +111,27 @@ async def _store(plan: DemoPlan, password_hash: str) -> DemoSummary:
 
     await store_totals(company.id, history, metric_ids)
     await store_progress(history)
-    await store_events(company.id, history, await store_ledger(company.id, history))
+    goal_entries = await store_ledger(company.id, history)
+    first = local_date(Window(plan.now, plan.tz).start, plan.tz)
+    paid = await store_plan_history(conn, company, members.values(), first, plan.now)
+    history.events = in_order(history.events, paid.events)
+    await store_events(company.id, history, goal_entries | paid.entry_ids)
     return DemoSummary(
         company.id,
         len(members),
         len(activity_ids),
-        len(history.ledger),
+        len(goal_entries) + len(paid.entry_ids),
         len(history.events),
         skipped=False,
     )
+
+
+def in_order(goals: list[EventLine], plans: list[EventLine]) -> list[EventLine]:
+    """Both kinds of events as the live path sequences them: by activity, and
+    within one activity the goals' events before the plans'."""
+    keyed = [(e.occurred_at, e.activity_id or 0, 0, n, e) for n, e in enumerate(goals)]
+    keyed += [(e.occurred_at, e.activity_id or 0, 1, n, e) for n, e in enumerate(plans)]
+    return [item[-1] for item in sorted(keyed, key=lambda item: item[:4])]
 
 
 async def _store_people(

@@ -122,18 +122,20 @@ class LedgerLine:
 
 @dataclass(frozen=True)
 class EventLine:
-    """An achievement event to insert; `ledger_key` names its ledger line."""
+    """An achievement event to insert; `ledger_key` names its ledger line and
+    `activity_id` the activity that caused it."""
 
     kind: EventKind
     member_id: int
     team_id: int | None
-    goal_id: int
-    period_start: date
+    goal_id: int | None
+    period_start: date | None
     dedupe_key: str
     message: str
     team_message: str
     occurred_at: datetime
     ledger_key: str | None = None
+    activity_id: int | None = None
 
 
 @dataclass
@@ -371,6 +373,7 @@ class Recorder:
                 feed,
                 moment.at,
                 ledger_key,
+                moment.activity_id,
             )
         )
 

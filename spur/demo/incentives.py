@@ -18,14 +18,15 @@ from spur.demo.people import SENIOR_MIN_AGE, YOUNG_MAX_AGE
 from spur.engine.periods import PeriodKind
 from spur.models.plan import RuleKind
 
-# Cash lines above this wait for a manager, so the demo has approvals to do.
-APPROVAL_THRESHOLD = Decimal("5000.00")
+# Cash lines above this wait for a manager: the larger commissions and most
+# target bonuses, so the demo's managers have approvals to do.
+APPROVAL_THRESHOLD = Decimal("2000.00")
 # The Southeast Asia raise takes effect this many days before the demo.
 RAISE_DAYS_BEFORE = 14
 # The share of quarterly sales the target bonus pays, and the plan's budget:
 # a quarter's bonuses for the whole staff fit well inside it.
 TARGET_SHARE = "0.01"
-TARGET_BUDGET = Decimal("1000000.00")
+TARGET_BUDGET = Decimal("300000.00")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.datastructures import Secret
+from tortoise.queryset import QuerySet
 
 from spur.api.app import create_app
 from spur.api.settings import load_settings
@@ -20,10 +22,23 @@ from spur.demo.incentives import RAISE_DAYS_BEFORE, demo_plans, raise_day
 from spur.demo.people import demo_people
 from spur.demo.rates import DAYS_AHEAD, daily_rates
 from spur.demo.sales import MARKET_CURRENCIES
+from spur.engine import messages
 from spur.engine.incentives import age_on, parse_rule
-from spur.engine.periods import PeriodKind
+from spur.engine.metrics import (
+    ActivityFacts,
+    ActivityKind,
+    Aggregation,
+    MetricSpec,
+    contributions,
+)
+from spur.engine.money import format_money, quantize
+from spur.engine.periods import PeriodKind, period_containing
 from spur.models import (
+    AchievementEvent,
+    EntryCause,
+    EventKind,
     ExchangeRate,
+    Goal,
     IncentivePlan,
     LedgerEntry,
     Member,
@@ -31,7 +46,9 @@ from spur.models import (
     PlanRule,
     PlanVersion,
     RewardKind,
+    RewardStatus,
     Role,
+    RuleCounter,
     RuleKind,
     Team,
 )
@@ -128,7 +145,7 @@ async def test_the_three_plans_are_stored_with_their_audiences(
     assert audiences[plans["Senior staff team rules"].id] == (35, None, None, None)
     assert audiences[plans["Everyone"].id] == (None, None, None, None)
     for plan in plans.values():
-        assert plan.approval_threshold == Decimal("5000.00")
+        assert plan.approval_threshold == Decimal("2000.00")
         assert plan.titles["zh-CN"]
         assert plan.is_active
 
@@ -306,3 +323,302 @@ async def test_an_order_the_day_before_the_raise_pays_5_percent(
     assert (line.amount, line.inputs["rate"]) == (Decimal("500.00"), "0.05")
     assert line.plan_version is not None
     assert line.plan_version.number == 1
+
+
+# The history the plans paid
+
+
+Row = dict[str, Any]
+
+
+def facts(row: Row) -> ActivityFacts:
+    return ActivityFacts(
+        kind=row["kind"],
+        quantity=row["quantity"],
+        amount=row["amount_company"],
+        market=row["market"],
+        product_category=row["product_category"],
+        new_customer=row["new_customer"],
+        response_minutes=row["response_minutes"],
+        rating=row["rating"],
+    )
+
+
+def history_lines() -> QuerySet[LedgerEntry]:
+    """Plan entries of the generated history (tests here record more)."""
+    return LedgerEntry.filter(
+        plan_version_id__isnull=False, source_activity__source="demo"
+    )
+
+
+async def plan_lines(code: str) -> list[LedgerEntry]:
+    return await history_lines().filter(rule__code=code)
+
+
+async def birth_dates() -> dict[int, date]:
+    rows = await Member.filter(birth_date__isnull=False).values_list("id", "birth_date")
+    return dict(rows)
+
+
+def young_on(born: date, at: datetime) -> bool:
+    return age_on(born, at.astimezone(SHANGHAI).date()) <= 30
+
+
+async def test_young_staff_earned_commission_on_every_order(
+    demo: FilledDemo,
+) -> None:
+    born = await birth_dates()
+    versions = dict(
+        await PlanVersion.filter(plan__name="Young staff").values_list("number", "id")
+    )
+    raised = raise_day(TODAY)
+
+    expected = {}
+    for row in demo.activities:
+        if row["kind"] is ActivityKind.ORDER_CLOSED and young_on(
+            born[row["member_id"]], row["occurred_at"]
+        ):
+            day = row["occurred_at"].astimezone(SHANGHAI).date()
+            number = 2 if day >= raised else 1
+            rate = "0.08" if number == 2 and row["market"] == "SEA" else "0.05"
+            amount = quantize(row["amount_company"] * Decimal(rate), "CNY")
+            key = f"rv{versions[number]}:commission:a{row['id']}"
+            expected[key] = (amount, rate, row["occurred_at"], row["id"])
+    lines = await plan_lines("commission")
+
+    found = {
+        line.key: (
+            line.amount,
+            line.inputs["rate"],
+            line.earned_at,
+            line.source_activity_id,
+        )
+        for line in lines
+    }
+    assert found == expected
+    assert len(found) > 300
+    assert {line.kind for line in lines} == {RewardKind.COMMISSION}
+    assert {line.inputs["rate"] for line in lines} == {"0.05", "0.08"}
+
+
+def totals_by(
+    rows: list[Row], metric: MetricSpec, period: Callable[[Row], date]
+) -> dict[tuple[int, date], Decimal]:
+    found: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    for row in rows:
+        value = contributions([metric], facts(row)).get(metric.key)
+        if value is not None:
+            found[row["member_id"], period(row)] += value
+    return found
+
+
+def week_of(row: Row) -> date:
+    return period_containing(PeriodKind.WEEK, row["occurred_at"], SHANGHAI).start_date
+
+
+FAST = MetricSpec(
+    "inquiry_replies_within_60",
+    ActivityKind.INQUIRY_REPLIED,
+    Aggregation.COUNT,
+    reply_within_minutes=60,
+)
+
+
+async def test_every_ten_fast_replies_in_a_week_earned_200(demo: FilledDemo) -> None:
+    born = await birth_dates()
+    always_young = {m for m, b in born.items() if age_on(b, TODAY) <= 30}
+    weekly = totals_by(demo.activities, FAST, week_of)
+
+    paid: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
+    for line in await plan_lines("fast_replies"):
+        assert line.period_start is not None
+        assert line.amount is not None
+        paid[line.member_id, line.period_start] += line.amount
+    expected = {
+        key: 200 * (total // 10)
+        for key, total in weekly.items()
+        if key[0] in always_young and total >= 10
+    }
+    assert {k: v for k, v in paid.items() if k[0] in always_young} == expected
+    assert len(expected) > 20
+    never_young = {m for m, b in born.items() if age_on(b, FIRST_DAY) > 30}
+    assert not [key for key in paid if key[0] in never_young]
+
+
+async def team_orders(demo: FilledDemo) -> dict[int, list[Row]]:
+    teams = dict(await Member.all().values_list("id", "team_id"))
+    found: dict[int, list[Row]] = defaultdict(list)
+    for row in demo.activities:
+        if row["kind"] is ActivityKind.ORDER_CLOSED:
+            found[teams[row["member_id"]]].append(row)
+    return found
+
+
+async def test_team_star_went_to_the_lead_when_team_sales_passed_a_million(
+    demo: FilledDemo,
+) -> None:
+    leads = dict(await Team.all().values_list("id", "manager_id"))
+    expected = {}
+    for team_id, orders in (await team_orders(demo)).items():
+        running: dict[date, Decimal] = defaultdict(Decimal)
+        for row in sorted(orders, key=lambda row: row["id"]):
+            at = row["occurred_at"]
+            quarter = period_containing(PeriodKind.QUARTER, at, SHANGHAI).start_date
+            before = running[quarter]
+            running[quarter] += row["amount_company"]
+            if before < 1_000_000 <= running[quarter]:
+                expected[team_id, quarter] = (leads[team_id], row["id"], at)
+
+    lines = await plan_lines("team_star")
+    found = {
+        (int(line.inputs["team_id"]), line.period_start): (
+            line.member_id,
+            line.source_activity_id,
+            line.earned_at,
+        )
+        for line in lines
+    }
+    assert found == expected
+    assert len(found) >= 4
+    assert {(line.kind, line.title) for line in lines} == {
+        (RewardKind.HONOR_TITLE, "Team Star")
+    }
+
+
+async def test_meeting_the_quarterly_target_earned_1_percent_and_a_title(
+    demo: FilledDemo,
+) -> None:
+    quarter = date(2026, 10, 1)
+    goals = await Goal.filter(
+        period_kind=PeriodKind.QUARTER,
+        member_id__isnull=False,
+        parent_id__isnull=True,
+        metric__key="sales_amount",
+    )
+    sales = {
+        member: total
+        for (member, start), total in totals_by(
+            demo.activities,
+            MetricSpec("sales", ActivityKind.ORDER_CLOSED, Aggregation.SUM_AMOUNT),
+            lambda row: (
+                period_containing(
+                    PeriodKind.QUARTER, row["occurred_at"], SHANGHAI
+                ).start_date
+            ),
+        ).items()
+        if start == quarter
+    }
+    lines = await plan_lines("quarterly_target")
+    cash: dict[int, list[Decimal]] = defaultdict(list)
+    titles = set()
+    for line in lines:
+        if line.amount is not None:
+            cash[line.member_id].append(line.amount)
+        else:
+            assert (line.kind, line.title) == (
+                RewardKind.HONOR_TITLE,
+                "Quarterly Target Achiever",
+            )
+            titles.add(line.member_id)
+
+    achievers = {
+        g.member_id for g in goals if sales.get(g.member_id, Decimal(0)) >= g.target
+    }
+    assert titles == achievers == set(cash)
+    assert achievers
+    for member in achievers:
+        # Each line is rounded once, so the sum may drift by half a fen a line.
+        drift = abs(sum(cash[member]) - sales[member] / 100)
+        assert drift <= Decimal("0.005") * len(cash[member])
+
+
+async def test_statuses_follow_the_approval_threshold(demo: FilledDemo) -> None:
+    lines = await history_lines()
+
+    for line in lines:
+        large = line.amount is not None and line.amount > Decimal("2000.00")
+        assert line.status is (RewardStatus.PENDING if large else RewardStatus.APPROVED)
+        assert line.cause is EntryCause.EARNED
+        assert line.currency == ("CNY" if line.amount is not None else None)
+        assert line.rule_id is not None
+        assert line.created_at == line.earned_at
+    statuses = Counter(line.status for line in lines)
+    assert statuses[RewardStatus.PENDING] >= 5
+    assert statuses[RewardStatus.APPROVED] > 500
+
+
+async def test_each_plan_reward_was_announced_in_the_readers_languages(
+    demo: FilledDemo,
+) -> None:
+    lines = await history_lines().prefetch_related("member__team__manager")
+    events = {
+        e.dedupe_key: e
+        for e in await AchievementEvent.filter(kind=EventKind.REWARD_EARNED)
+    }
+
+    for line in lines:
+        event = events[f"reward:{line.key}"]
+        assert (event.ledger_entry_id, event.member_id) == (line.id, line.member_id)
+        assert event.occurred_at == line.earned_at
+        reader, feed = line.member.language, line.member.team.manager.language
+        assert messages.localized(line.title, line.titles, reader) in event.message
+        assert messages.localized(line.title, line.titles, feed) in event.team_message
+        if line.amount is not None:
+            assert format_money(line.amount, "CNY") in event.message
+
+
+async def test_counters_carry_the_history_on(demo: FilledDemo) -> None:
+    everyone = await IncentivePlan.get(name="Everyone")
+    budget = await RuleCounter.get(key=f"budget:p{everyone.id}:QUARTER:2026-10-01")
+    spent = await LedgerEntry.filter(
+        rule__code="quarterly_target",
+        amount__isnull=False,
+        period_start=date(2026, 10, 1),
+    ).values_list("amount", flat=True)
+
+    assert budget.value == sum(spent)
+    steps = await RuleCounter.filter(key__startswith="steps:").count()
+    assert steps > 20
+
+
+async def test_live_steps_carry_on_from_the_history(
+    demo: FilledDemo, gql: GraphQL
+) -> None:
+    born = await birth_dates()
+    week = date(2026, 11, 23)
+    weekly = totals_by(demo.activities, FAST, week_of)
+    total, member_id = max(
+        (total, member)
+        for (member, start), total in weekly.items()
+        if start == week and age_on(born[member], TODAY) <= 30
+    )
+    assert total >= 10
+    seller = await Member.get(id=member_id)
+    token = await sign_in(gql, seller.email)
+
+    missing = int(10 - total % 10)
+    answers = [
+        await gql(
+            "RecordActivity",
+            {
+                "input": {
+                    "kind": "INQUIRY_REPLIED",
+                    "occurredAt": "2026-11-27T16:00:00+08:00",
+                    "responseMinutes": 30,
+                    "source": "steps-check",
+                    "externalId": f"reply-{n}",
+                }
+            },
+            token,
+        )
+        for n in range(missing)
+    ]
+
+    step = int(total // 10) + 1
+    assert [rewards(answer) for answer in answers] == [[]] * (missing - 1) + [
+        [{"amount": "200.00", "currency": "CNY"}]
+    ]
+    line = await LedgerEntry.get(
+        rule__code="fast_replies", source_activity__source="steps-check"
+    )
+    assert (line.amount, line.inputs["steps"]) == (Decimal("200.00"), f"{step}-{step}")
