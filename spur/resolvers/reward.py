@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from spur.api.context import Context
-from spur.engine.periods import PeriodKind, period_containing
+from spur.engine.periods import PeriodKind, as_utc, period_containing
 from spur.models import CASH_KINDS, LedgerEntry, RewardStatus
 
 NOT_EARNED = (RewardStatus.REJECTED, RewardStatus.REVERSED)
@@ -31,8 +31,10 @@ async def member_earnings(
         await LedgerEntry.filter(
             member_id=member_id,
             kind__in=list(CASH_KINDS),
-            earned_at__gte=period.start,
-            earned_at__lt=period.end,
+            # In UTC: SQLite compares the stored UTC text with the bound as
+            # given, so a bound in company time would shift the month.
+            earned_at__gte=as_utc(period.start),
+            earned_at__lt=as_utc(period.end),
             currency=ctx.viewer.currency,
         )
         .exclude(status__in=NOT_EARNED)

@@ -15,7 +15,6 @@ from tests.api.ledger_factories import entry, plan_rule
 
 # `sql` is the statement-counting fixture the query-count tests use.
 from tests.api.test_query_counts import StatementLog, sql, statements  # noqa: F401
-from tests.conftest import BACKEND
 from tests.factories import World, build_world
 
 PENDING, APPROVED, PAID = RewardStatus.PENDING, RewardStatus.APPROVED, RewardStatus.PAID
@@ -235,14 +234,6 @@ async def test_an_empty_month_lists_every_status_at_zero(
     assert statement["total"]["amount"] == "0.00"
 
 
-@pytest.mark.xfail(
-    BACKEND == "sqlite",
-    strict=True,
-    reason="spur.resolvers.reward.member_earnings filters earned_at with bounds "
-    "in the company's offset, which SQLite compares as text against UTC: on "
-    "SQLite, earnings takes 1 January 00:00 local into December and leaves "
-    "1 December 00:30 out. Remove this mark once it passes UTC bounds.",
-)
 async def test_the_months_total_is_what_home_screen_shows_as_earnings(
     world: World, gql: GraphQL, login: Any
 ) -> None:
