@@ -144,13 +144,38 @@ def band_for(score: Decimal, bands: Sequence[Band]) -> Band:
     raise ValueError(f"no band covers the score {score}")
 
 
-def excellent_streak(
-    grades_by_year: Mapping[int, Grade], year: int, years: int
+def shares(parts: Sequence[Weighted]) -> list[Decimal]:
+    """Each part's share of the weight of the parts that apply (0 for one
+    that does not), so the shares of a member's dimensions sum to 1."""
+    total = sum((p.weight for p in parts if p.score is not None), Decimal(0))
+    if total == 0:
+        return [Decimal(0) for _ in parts]
+    return [p.weight / total if p.score is not None else Decimal(0) for p in parts]
+
+
+# Best first: a streak of GOOD years is also kept by an EXCELLENT one.
+GRADE_ORDER: tuple[Grade, ...] = (
+    Grade.EXCELLENT,
+    Grade.GOOD,
+    Grade.QUALIFIED,
+    Grade.UNQUALIFIED,
+)
+
+
+def at_least(grade: Grade, wanted: Grade) -> bool:
+    return GRADE_ORDER.index(grade) <= GRADE_ORDER.index(wanted)
+
+
+def grade_streak(
+    grades_by_year: Mapping[int, Grade], year: int, years: int, wanted: Grade
 ) -> bool:
-    """True when `year` and the `years - 1` before it were all EXCELLENT."""
-    return all(
-        grades_by_year.get(year - back) is Grade.EXCELLENT for back in range(years)
-    )
+    """True when `year` and the `years - 1` years before it each graded
+    `wanted` or better; a year without a grade breaks the streak."""
+    for back in range(years):
+        grade = grades_by_year.get(year - back)
+        if grade is None or not at_least(grade, wanted):
+            return False
+    return True
 
 
 # --- parsing template settings ---------------------------------------------
@@ -168,6 +193,9 @@ def parse_scale(raw: Mapping[str, Any], field: str = "scale") -> Scale:
         raise ScoringError(f"{field}.lowerIsBetter", "lowerIsBetter is true or false")
     if ("target" in raw) == ("points" in raw):
         raise ScoringError(field, "set either a target or points")
+    if lower and "points" in raw:
+        # Points already say which way the score falls; a flag would be ignored.
+        raise ScoringError(f"{field}.lowerIsBetter", "lowerIsBetter goes with a target")
     if "target" in raw:
         target = _number(raw["target"], f"{field}.target")
         if target <= 0:
@@ -217,6 +245,18 @@ def parse_bands(raw: Any, field: str = "bands") -> tuple[Band, ...]:
         bands.append(Band(minimum, grade, multiplier))
     _check_bands(bands, field)
     return tuple(sorted(bands, key=lambda b: b.minimum, reverse=True))
+
+
+def dump_bands(bands: Sequence[Band]) -> list[dict[str, str]]:
+    """Bands as a template stores them (the inverse of parse_bands)."""
+    return [
+        {
+            "minimum": f"{b.minimum:f}",
+            "grade": b.grade.value,
+            "multiplier": f"{b.multiplier:f}",
+        }
+        for b in bands
+    ]
 
 
 def _check_bands(bands: Sequence[Band], field: str) -> None:
