@@ -17,7 +17,7 @@ watches, so step counts, tiers, targets and caps see their whole period.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from spur.engine import money
+from spur.engine.incentives import Person
 from spur.engine.metrics import ActivityFacts, MetricSpec, contributions
 from spur.engine.periods import (
     ALL_KINDS,
@@ -105,12 +106,12 @@ class History:
             return None
         return self.members.get(team.manager_id)
 
-    def headcount(self, team_id: int | None) -> int:
-        """Active salespeople in a team (`rating.team_headcount`'s count)."""
-        return sum(
-            1
+    def headcounts(self) -> dict[int | None, int]:
+        """Active salespeople per team (`rating.team_headcount`'s count)."""
+        return Counter(
+            m.team_id
             for m in self.members.values()
-            if m.team_id == team_id and m.role is Role.SALESPERSON and m.is_active
+            if m.role is Role.SALESPERSON and m.is_active
         )
 
 
@@ -256,11 +257,31 @@ def _facts(activity: Activity) -> ActivityFacts:
     )
 
 
+_UNITS = Decimal(10) ** VALUE_SCALE.scale
+_ZERO = Decimal(0)
+
+
 def _stored(value: Decimal) -> Decimal:
-    """`value` as a stored total reads back, so inputs print alike."""
-    found = VALUE_SCALE.to_python_value(VALUE_SCALE.to_storage(value))
-    assert found is not None
-    return found
+    """`value` as a stored total reads back (`ScaledDecimalField`), so inputs
+    print alike; totals of stored values never have more places."""
+    return Decimal(int(value * _UNITS)) / _UNITS
+
+
+@dataclass(frozen=True)
+class _RememberingBook(RuleBook):
+    """A rule book that answers each (person, day) once: the book is fixed
+    for a replay, and parsing every rule for every activity is most of it."""
+
+    answers: dict[tuple[Person, date], list[RuleInForce]] = field(
+        default_factory=dict, compare=False
+    )
+
+    def rules_for(self, person: Person, day: date) -> list[RuleInForce]:
+        found = self.answers.get((person, day))
+        if found is None:
+            found = super().rules_for(person, day)
+            self.answers[(person, day)] = found
+        return found
 
 
 @dataclass
@@ -280,48 +301,52 @@ async def replay(history: History, book: RuleBook, now: datetime) -> Replay:
 
     Pure but for its own memory: nothing is read or written.
     """
-    return await _Replayer(history, book, now).run()
+    (found,) = await replay_books(history, [book], now)
+    return found
 
 
-class _Replayer:
+async def replay_books(
+    history: History, books: Sequence[RuleBook], now: datetime
+) -> list[Replay]:
+    """What each of `books` pays for the history, in one pass: totals and
+    goal progress are the same whatever the rules, only the pay differs."""
+    return await _Replayer(history, [_Payer(history, b, now) for b in books]).run()
+
+
+@dataclass(frozen=True)
+class _Moved:
+    """What one activity did to totals and goals: the same for every book."""
+
+    member: Member
+    activity: Activity
+    totals: dict[TotalKey, Movement]
+    goals: list[GoalStep]
+    headcount: int
+
+
+class _Payer:
+    """One rule book rating a replay: its counters and what it paid."""
+
     def __init__(self, history: History, book: RuleBook, now: datetime) -> None:
-        self.history, self.book, self.now = history, book, now
-        self.totals: dict[tuple[int, str, int, PeriodKind, date], Decimal] = {}
-        self.progress: dict[tuple[int, date], Decimal] = {}
+        self.history, self.now = history, now
+        self.book = _RememberingBook(
+            book.plans, book.versions, book.rules, book.audiences
+        )
         self.counters = MemoryCounters()
         self.paid: set[str] = set()
         self.expected: list[Expected] = []
         self.before_range: set[str] = set()
-        self.periods: dict[tuple[PeriodKind, date], Period] = {}
-        self.owned: dict[tuple[str, int | None], list[Goal]] = defaultdict(list)
-        for goal in history.goals:
-            if goal.member_id is not None:
-                self.owned[("member", goal.member_id)].append(goal)
-            if goal.team_id is not None:
-                self.owned[("team", goal.team_id)].append(goal)
 
-    async def run(self) -> Replay:
-        rated = 0
-        for activity in self.history.activities:
-            in_range = activity.occurred_at >= self.history.first
-            rated += in_range
-            await self._activity(activity, in_range)
+    def result(self, rated: int) -> Replay:
         return Replay(
-            self.expected,
-            frozenset(self.before_range),
-            rated,
-            dict(self.counters.values),
+            self.expected, frozenset(self.before_range), rated, self.counters.values
         )
 
-    async def _activity(self, activity: Activity, in_range: bool) -> None:
-        history = self.history
-        member = history.members[activity.member_id]
-        deltas = contributions(history.specs, _facts(activity))
-        changes = {history.metric_ids[key]: delta for key, delta in deltas.items()}
-        moved = self._add_to_totals(member, activity, changes)
-        steps = self._advance_goals(member, activity, changes)
+    async def rate(self, moved: _Moved, in_range: bool) -> None:
+        """Rate one activity as its transaction would, then pay."""
         if not self.book.plans:
             return
+        history, member = self.history, moved.member
         given = RatingInput(
             conn=None,
             counters=self.counters,
@@ -329,71 +354,15 @@ class _Replayer:
             currency=history.company.currency,
             tz=history.tz,
             member=member,
-            activity=activity,
-            moved=moved,
-            goal_steps=steps,
+            activity=moved.activity,
+            moved=moved.totals,
+            goal_steps=moved.goals,
             now=self.now,
             lead=history.lead(member.team_id),
-            headcount=history.headcount(member.team_id),
+            headcount=moved.headcount,
         )
         for reward in await rate_activity(self.book, given):
-            await self._pay(reward, activity, in_range)
-
-    def _period(self, kind: PeriodKind, activity: Activity) -> Period:
-        day = activity.occurred_at.astimezone(self.history.tz).date()
-        found = self.periods.get((kind, day))
-        if found is None:
-            found = period_containing(kind, activity.occurred_at, self.history.tz)
-            self.periods[(kind, day)] = found
-        return found
-
-    def _add_to_totals(
-        self, member: Member, activity: Activity, changes: dict[int, Decimal]
-    ) -> dict[TotalKey, Movement]:
-        """The member's and team's totals moved, as `add_to_totals` reports."""
-        scopes = [("member", member.id)]
-        if member.team_id is not None:
-            scopes.append(("team", member.team_id))
-        moved: dict[TotalKey, Movement] = {}
-        for metric_id, delta in changes.items():
-            for kind in ALL_KINDS:
-                start = self._period(kind, activity).start_date
-                for scope, subject in scopes:
-                    key = (metric_id, scope, subject, kind, start)
-                    after = _stored(self.totals.get(key, Decimal(0)) + delta)
-                    self.totals[key] = after
-                    moved[(metric_id, scope, subject, kind)] = Movement(
-                        after - delta, after
-                    )
-        return moved
-
-    def _advance_goals(
-        self, member: Member, activity: Activity, changes: dict[int, Decimal]
-    ) -> list[GoalStep]:
-        """The goals moved, in id order, as `advance_goals` moves them."""
-        if not changes:
-            return []
-        owned = {g.id: g for g in self.owned.get(("member", member.id), [])}
-        if member.team_id is not None:
-            owned |= {g.id: g for g in self.owned.get(("team", member.team_id), [])}
-        steps = []
-        for _, goal in sorted(owned.items()):
-            if goal.metric_id not in changes:
-                continue
-            period = self._period(goal.period_kind, activity)
-            if goal_applies(goal, period, activity.occurred_at):
-                steps.append(self._step(goal, period, changes[goal.metric_id]))
-        return steps
-
-    def _step(self, goal: Goal, period: Period, delta: Decimal) -> GoalStep:
-        key = (goal.id, period.start_date)
-        target = self.history.targets.get(key, _stored(goal.target))
-        after = _stored(self.progress.get(key, Decimal(0)) + delta)
-        self.progress[key] = after
-        change = ProgressChange(
-            goal.id, period.start_date, after - delta, after, target
-        )
-        return GoalStep(goal, period, change)
+            await self._pay(reward, moved.activity, in_range)
 
     async def _pay(self, reward: Earned, activity: Activity, in_range: bool) -> None:
         """Round, skip a key paid before, hold to caps: as `Payout` writes."""
@@ -442,3 +411,115 @@ class _Replayer:
             goal_id=reward.goal_id,
             inputs=inputs,
         )
+
+
+class _Replayer:
+    """Totals and goal progress as the activities move them, in memory."""
+
+    def __init__(self, history: History, payers: list[_Payer]) -> None:
+        self.history, self.payers = history, payers
+        self.totals: dict[tuple[int, str, int, str, date], Decimal] = {}
+        self.progress: dict[tuple[int, date], Decimal] = {}
+        self.days: dict[date, dict[PeriodKind, Period]] = {}
+        self.headcounts = history.headcounts()
+        # Only the totals of metrics some rule reads are kept.
+        self.watched = {
+            rule.metric_id
+            for payer in payers
+            for rules in payer.book.rules.values()
+            for rule in rules
+        }
+        self.owned: dict[tuple[str, int | None], list[Goal]] = defaultdict(list)
+        for goal in history.goals:
+            if goal.member_id is not None:
+                self.owned[("member", goal.member_id)].append(goal)
+            if goal.team_id is not None:
+                self.owned[("team", goal.team_id)].append(goal)
+
+    async def run(self) -> list[Replay]:
+        rated = 0
+        for activity in self.history.activities:
+            in_range = activity.occurred_at >= self.history.first
+            rated += in_range
+            await self._activity(activity, in_range)
+        return [payer.result(rated) for payer in self.payers]
+
+    async def _activity(self, activity: Activity, in_range: bool) -> None:
+        history = self.history
+        member = history.members[activity.member_id]
+        deltas = contributions(history.specs, _facts(activity))
+        changes = {history.metric_ids[key]: delta for key, delta in deltas.items()}
+        moved = _Moved(
+            member,
+            activity,
+            self._add_to_totals(member, activity, changes),
+            self._advance_goals(member, activity, changes),
+            self.headcounts.get(member.team_id, 0),
+        )
+        for payer in self.payers:
+            await payer.rate(moved, in_range)
+
+    def _periods(self, activity: Activity) -> dict[PeriodKind, Period]:
+        """The periods of every kind the activity falls in, worked out once
+        per local day."""
+        tz = self.history.tz
+        day = activity.occurred_at.astimezone(tz).date()
+        found = self.days.get(day)
+        if found is None:
+            found = {
+                k: period_containing(k, activity.occurred_at, tz) for k in ALL_KINDS
+            }
+            self.days[day] = found
+        return found
+
+    def _add_to_totals(
+        self, member: Member, activity: Activity, changes: dict[int, Decimal]
+    ) -> dict[TotalKey, Movement]:
+        """The member's and team's totals moved, as `add_to_totals` reports."""
+        scopes = [("member", member.id)]
+        if member.team_id is not None:
+            scopes.append(("team", member.team_id))
+        periods = [
+            (k, k.value, p.start_date) for k, p in self._periods(activity).items()
+        ]
+        moved: dict[TotalKey, Movement] = {}
+        for metric_id, delta in changes.items():
+            if metric_id not in self.watched:
+                continue
+            for kind, name, start in periods:
+                for scope, subject in scopes:
+                    key = (metric_id, scope, subject, name, start)
+                    after = _stored(self.totals.get(key, _ZERO) + delta)
+                    self.totals[key] = after
+                    moved[(metric_id, scope, subject, kind)] = Movement(
+                        after - delta, after
+                    )
+        return moved
+
+    def _advance_goals(
+        self, member: Member, activity: Activity, changes: dict[int, Decimal]
+    ) -> list[GoalStep]:
+        """The goals moved, in id order, as `advance_goals` moves them."""
+        if not changes:
+            return []
+        owned = {g.id: g for g in self.owned.get(("member", member.id), [])}
+        if member.team_id is not None:
+            owned |= {g.id: g for g in self.owned.get(("team", member.team_id), [])}
+        steps = []
+        for _, goal in sorted(owned.items()):
+            if goal.metric_id not in changes:
+                continue
+            period = self._periods(activity)[goal.period_kind]
+            if goal_applies(goal, period, activity.occurred_at):
+                steps.append(self._step(goal, period, changes[goal.metric_id]))
+        return steps
+
+    def _step(self, goal: Goal, period: Period, delta: Decimal) -> GoalStep:
+        key = (goal.id, period.start_date)
+        target = self.history.targets.get(key, _stored(goal.target))
+        after = _stored(self.progress.get(key, _ZERO) + delta)
+        self.progress[key] = after
+        change = ProgressChange(
+            goal.id, period.start_date, after - delta, after, target
+        )
+        return GoalStep(goal, period, change)

@@ -13,7 +13,7 @@ import pytest
 
 from spur.engine.periods import PeriodKind
 from spur.models import Activity, Company, LedgerEntry, RewardKind, RuleKind
-from spur.resolvers.replay import Expected, load_history, replay
+from spur.resolvers.replay import Expected, load_history, replay, replay_books
 from spur.resolvers.rulebook import load_rulebook
 from tests.api.conftest import NOW
 from tests.api.helpers import GraphQL, follow_up, order, record, recorded
@@ -265,3 +265,19 @@ async def test_replay_reads_in_a_fixed_number_of_queries(
     many = await _reads(world.company, statements)
 
     assert few == many == 10  # rule book 4, history 6
+
+
+async def test_books_replayed_together_pay_as_replayed_alone(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    await make_plan(world.company, mixed_plan(world))
+    await record_mixed_history(gql, login)
+    conn = Activity._meta.db
+    book = await load_rulebook(conn, world.company.id)
+    history = await load_history(conn, world.company, [book], FIRST, END)
+
+    alone = await replay(history, book, NOW)
+    together = await replay_books(history, [book, book], NOW)
+
+    assert together == [alone, alone]
+    assert alone.counters  # caps and step marks were counted
