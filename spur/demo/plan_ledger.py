@@ -11,7 +11,7 @@ the budget carry on from history when someone records live.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -21,7 +21,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from spur.demo.history import EventLine, MemberRef
 from spur.demo.store import BATCH
 from spur.engine import messages
-from spur.engine.incentives import Person
 from spur.engine.money import format_money
 from spur.models import (
     CASH_KINDS,
@@ -33,7 +32,7 @@ from spur.models import (
 )
 from spur.resolvers.payout import entry_status
 from spur.resolvers.replay import Expected, load_history, replay
-from spur.resolvers.rulebook import RuleBook, RuleInForce, load_rulebook
+from spur.resolvers.rulebook import load_rulebook
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ async def store_plan_history(
 ) -> PlanHistory:
     """Write what the plans paid for the activities from local date `first`
     to `now`; the activities, goals and goal progress must be stored."""
-    book = _SteadyBook.of(await load_rulebook(conn, company.id))
+    book = await load_rulebook(conn, company.id)
     today = now.astimezone(ZoneInfo(company.timezone)).date()
     history = await load_history(
         conn, company, [book], first, today + timedelta(days=1)
@@ -71,27 +70,6 @@ async def store_plan_history(
         if _announced(entry)
     ]
     return PlanHistory(dict(stored), events)
-
-
-@dataclass(frozen=True)
-class _SteadyBook(RuleBook):
-    """A rule book that works out each member's rules for a day once.
-
-    Replaying a whole history asks the same question for every activity of
-    a member on a day; the answer cannot change while the plans do not.
-    """
-
-    answers: dict[tuple[Person, date], list[RuleInForce]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, book: RuleBook) -> _SteadyBook:
-        return cls(book.plans, book.versions, book.rules, book.audiences)
-
-    def rules_for(self, person: Person, day: date) -> list[RuleInForce]:
-        found = self.answers.get((person, day))
-        if found is None:
-            found = self.answers[person, day] = super().rules_for(person, day)
-        return found
 
 
 async def _store_entries(company: Company, expected: list[Expected]) -> None:
