@@ -255,19 +255,26 @@ async def _apply(
     activity: Activity,
     now: datetime,
 ) -> GoalOutcome:
-    metrics = await MetricDefinition.filter(company_id=company.id).using_db(conn)
-    deltas = contributions([_spec(metric) for metric in metrics], _facts(activity))
-    by_key = {metric.key: metric for metric in metrics}
-    changes = {by_key[key].id: delta for key, delta in deltas.items()}
+    changes = await metric_changes(conn, company.id, activity)
     tz = ZoneInfo(company.timezone)
     moved = await add_to_totals(
-        conn, company.id, _total_deltas(member, activity, changes, tz), now
+        conn, company.id, total_deltas(member, activity, changes, tz), now
     )
     outcome = await advance_goals(conn, company, member, activity, changes, now)
     book = await load_rulebook(conn, company.id)
     if not book.plans:
         return outcome
     return await _pay_plans(conn, company, member, activity, book, moved, outcome, now)
+
+
+async def metric_changes(
+    conn: BaseDBAsyncClient, company_id: int, activity: Activity
+) -> dict[int, Decimal]:
+    """What the activity adds to each of the company's metrics, by metric id."""
+    metrics = await MetricDefinition.filter(company_id=company_id).using_db(conn)
+    deltas = contributions([_spec(metric) for metric in metrics], _facts(activity))
+    by_key = {metric.key: metric for metric in metrics}
+    return {by_key[key].id: delta for key, delta in deltas.items()}
 
 
 async def _pay_plans(
@@ -345,9 +352,11 @@ def _facts(activity: Activity) -> ActivityFacts:
     )
 
 
-def _total_deltas(
+def total_deltas(
     member: Member, activity: Activity, changes: dict[int, Decimal], tz: ZoneInfo
 ) -> list[TotalDelta]:
+    """The changes as increments to the member's and team's totals, in the
+    activity's period of every kind."""
     scopes = [("member", member.id)]
     if member.team_id is not None:
         scopes.append(("team", member.team_id))

@@ -141,8 +141,16 @@ class _EventWriter:
         self._team_language: str | None = None
 
     async def milestone(self, step: GoalStep, milestone: Milestone) -> None:
+        """Announce a line crossed for the first time in the goal's period.
+
+        A void or a refund can take progress back below a line it crosses
+        again later: that is no news, and its rewards were paid once.
+        """
         if milestone is Milestone.HALF:
-            await self._milestone_event(step)
+            if not await self._announced(step, "milestone:50"):
+                await self._milestone_event(step)
+            return
+        if not await self._mark_completed(step):
             return
         await self._completion_event(step)
         rewards = (
@@ -176,8 +184,20 @@ class _EventWriter:
             ),
         )
 
-    async def _completion_event(self, step: GoalStep) -> None:
-        await (
+    async def _announced(self, step: GoalStep, suffix: str) -> bool:
+        # The progress row's lock, held since the upsert, keeps this check and
+        # the insert after it from racing another crossing of the same line.
+        return (
+            await AchievementEvent.filter(
+                company_id=self.company.id, dedupe_key=f"{_goal_key(step)}:{suffix}"
+            )
+            .using_db(self.conn)
+            .exists()
+        )
+
+    async def _mark_completed(self, step: GoalStep) -> bool:
+        """Whether this activity completed the period (not someone before)."""
+        marked = await (
             GoalProgress.filter(
                 goal_id=step.goal.id,
                 period_start=step.period.start_date,
@@ -186,6 +206,9 @@ class _EventWriter:
             .using_db(self.conn)
             .update(completed_at=self.activity.occurred_at)
         )
+        return marked == 1
+
+    async def _completion_event(self, step: GoalStep) -> None:
         period, team_lang = step.period, await self._team_lang()
         await self._event(
             step,

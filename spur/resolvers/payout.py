@@ -25,8 +25,10 @@ from spur.models import (
     Activity,
     Company,
     EventKind,
+    IncentivePlan,
     LedgerEntry,
     Member,
+    PlanVersion,
     RewardKind,
     RewardStatus,
 )
@@ -201,14 +203,24 @@ def limits_for(
 ) -> list[tuple[str, Decimal]]:
     """The counters a cash reward must fit under, with their limits: the
     member's cap of the version in force, then the plan's budget."""
-    plan, version = reward.rule.plan, reward.rule.version
+    rule = reward.rule
+    return plan_limits(rule.plan, rule.version, reward.member_id, occurred_at, tz)
+
+
+def plan_limits(
+    plan: IncentivePlan,
+    version: PlanVersion,
+    member_id: int,
+    occurred_at: datetime,
+    tz: ZoneInfo,
+) -> list[tuple[str, Decimal]]:
+    """The member-cap and plan-budget counters of cash earned at `occurred_at`
+    under `version`; a void gives room back on exactly these keys."""
     found: list[tuple[str, Decimal]] = []
     if version.member_cap is not None and version.cap_period is not None:
         period = period_containing(version.cap_period, occurred_at, tz)
         where = f"{period.kind.value}:{period.start_date.isoformat()}"
-        found.append(
-            (f"cap:p{plan.id}:m{reward.member_id}:{where}", version.member_cap)
-        )
+        found.append((f"cap:p{plan.id}:m{member_id}:{where}", version.member_cap))
     if plan.budget is not None:
         where = "ALL:-"
         if plan.budget_period is not None:

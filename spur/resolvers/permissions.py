@@ -23,11 +23,12 @@
 | rejectRewards             | no          | own teams *    | company *| no      |
 | pendingRewards            | no          | own teams *    | company *| no      |
 | markRewardsPaid           | no          | no             | company *| no      |
+| voidActivity              | no          | own teams *    | company *| no      |
 | statement                 | self        | self, own teams| company  | no      |
 | payrollExport, CSV export | no          | no             | company  | no      |
 
-* never the viewer's own rewards: someone else decides on those. The CSV
-export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
+* never the viewer's own rewards or activity: someone else decides on those.
+The CSV export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
 
 Row-level scoping (which member or team) is enforced where rows are loaded,
 through `Viewer.can_see_member` and friends, and every query is filtered by
@@ -86,6 +87,15 @@ class CanDecideRewards(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
             raise Forbidden("Only managers and HR admins decide on rewards.")
+        return True
+
+
+class CanVoidActivity(BasePermission):
+    """Managers and HR admins: the roles that void recorded activity."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins may void activity.")
         return True
 
 

@@ -62,6 +62,14 @@ class ActivityNode(relay.Node):
     def recorded_at(self) -> datetime:
         return self.activity.recorded_at
 
+    @strawberry.field(description="When it was voided; null while it counts.")
+    def voided_at(self) -> datetime | None:
+        return self.activity.voided_at
+
+    @strawberry.field(description="Why it was voided; null while it counts.")
+    def void_reason(self) -> str | None:
+        return self.activity.void_reason
+
 
 @strawberry.input(
     description="One activity; repeats of (source, externalId) count once."

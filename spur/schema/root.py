@@ -24,6 +24,7 @@ from spur.schema.ledger import LedgerMutation, LedgerQuery
 from spur.schema.member import MemberQuery
 from spur.schema.node import NodeQuery
 from spur.schema.scalars import SCALAR_MAP
+from spur.schema.void import VoidMutation
 
 
 @strawberry.type
@@ -32,7 +33,9 @@ class Query(MemberQuery, NodeQuery, LedgerQuery):
 
 
 @strawberry.type
-class Mutation(AuthMutation, ActivityMutation, GoalAdminMutation, LedgerMutation):
+class Mutation(
+    AuthMutation, ActivityMutation, GoalAdminMutation, LedgerMutation, VoidMutation
+):
     """Everything a client can change."""
 
 
