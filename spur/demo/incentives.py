@@ -110,6 +110,7 @@ PLATFORM_TRAINING = RuleDef(
             "kind": "TRAINING",
             "quantity": "1",
             "title": "Training place for 10 platform hours",
+            "titles": {"zh-CN": "平台十小时培训名额"},
         },
     },
     metric="platform_minutes",
@@ -123,7 +124,11 @@ TEAM_STAR = RuleDef(
     {
         "measure": "TOTAL",
         "threshold": "1000000",
-        "entitlement": {"kind": "HONOR_TITLE", "title": "Team Star"},
+        "entitlement": {
+            "kind": "HONOR_TITLE",
+            "title": "Team Star",
+            "titles": {"zh-CN": "团队之星"},
+        },
     },
     metric="sales_amount",
     period_kind=PeriodKind.QUARTER,
@@ -149,7 +154,11 @@ TARGET_BONUS = RuleDef(
     "季度目标奖金",
     {
         "share": TARGET_SHARE,
-        "entitlement": {"kind": "HONOR_TITLE", "title": "Quarterly Target Achiever"},
+        "entitlement": {
+            "kind": "HONOR_TITLE",
+            "title": "Quarterly Target Achiever",
+            "titles": {"zh-CN": "季度目标达成者"},
+        },
     },
     metric="sales_amount",
     period_kind=PeriodKind.QUARTER,

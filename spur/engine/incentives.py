@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -72,11 +72,13 @@ MAX_STEPS_PER_ENTRY = 1000
 
 @dataclass(frozen=True)
 class Entitlement:
-    """A non-cash reward: the kind, how many (days, leads, percent), a title."""
+    """A non-cash reward: the kind, how many (days, leads, percent), a title
+    and the title in other languages (by tag, such as "zh-CN")."""
 
     kind: EntitlementKind
     quantity: Decimal | None
     title: str | None
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -285,8 +287,25 @@ def _entitlement(reader: _Reader) -> Entitlement | None:
         raise RuleError("entitlement.kind", f"kind must be one of {allowed}") from None
     quantity = inner.decimal("quantity", positive=True)
     title = inner.text("title")
+    titles = _titles(inner.raw("titles"))
     inner.finish()
-    return _checked_entitlement(typed, quantity, title)
+    checked = _checked_entitlement(typed, quantity, title)
+    if titles and title is None:
+        raise RuleError("entitlement.titles", "titles translate a title: set title")
+    return replace(checked, titles=titles)
+
+
+def _titles(raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or len(raw) > 10:
+        raise RuleError("entitlement.titles", "titles map up to 10 language tags")
+    for tag, text in raw.items():
+        if not isinstance(text, str) or not text.strip() or len(text) > 200:
+            raise RuleError(f"entitlement.titles.{tag}", "a title has 1-200 chars")
+        if not 2 <= len(tag) <= 16:
+            raise RuleError("entitlement.titles", f"not a language tag: {tag!r}")
+    return {str(tag): text.strip() for tag, text in raw.items()}
 
 
 def _checked_entitlement(
@@ -459,11 +478,13 @@ def _appraisal_streak(reader: _Reader) -> AppraisalStreakParams:
     return AppraisalStreakParams(grade, int(years), entitlement)
 
 
-def dump_entitlement(entitlement: Entitlement | None) -> dict[str, str] | None:
+def dump_entitlement(entitlement: Entitlement | None) -> dict[str, Any] | None:
     """The entitlement as stored in params (the inverse of parsing it)."""
     if entitlement is None:
         return None
-    found = {"kind": entitlement.kind.value}
+    found: dict[str, Any] = {"kind": entitlement.kind.value}
+    if entitlement.titles:
+        found["titles"] = dict(entitlement.titles)
     if entitlement.quantity is not None:
         found["quantity"] = f"{entitlement.quantity:f}"
     if entitlement.title is not None:

@@ -94,7 +94,7 @@ class Payout:
             "key": reward.key,
             "kind": reward.kind,
             "title": reward.title or rule.rule.title,
-            "titles": {} if reward.title else rule.rule.titles,
+            "titles": reward.titles if reward.title else rule.rule.titles,
             "amount": amount,
             "currency": self.company.currency if cash else None,
             "quantity": reward.quantity,
@@ -147,7 +147,7 @@ class Payout:
     ) -> AchievementEvent:
         member = self.people[reward.member_id]
         title = reward.title or reward.rule.rule.title
-        titles = {} if reward.title else reward.rule.rule.titles
+        titles = reward.titles if reward.title else reward.rule.rule.titles
         shown = (
             None
             if amount is None

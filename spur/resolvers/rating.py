@@ -41,6 +41,7 @@ class Earned:
     inputs: dict[str, str]
     goal_id: int | None = None
     team_id: int | None = None
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,6 +202,7 @@ def _entitled(
         entitlement.title,
         period.start_date,
         inputs,
+        titles=dict(entitlement.titles),
     )
 
 

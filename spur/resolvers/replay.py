@@ -403,7 +403,7 @@ class _Payer:
             amount=amount,
             quantity=reward.quantity,
             title=reward.title or rule.rule.title,
-            titles={} if reward.title else rule.rule.titles,
+            titles=reward.titles if reward.title else rule.rule.titles,
             rule=rule,
             activity_id=activity.id,
             earned_at=activity.occurred_at,

@@ -36,7 +36,11 @@ async def test_team_sales_of_a_million_make_the_lead_a_team_star_once(
         RuleKind.TEAM_THRESHOLD,
         {
             "threshold": "1000000",
-            "entitlement": {"kind": "HONOR_TITLE", "title": "Team Star"},
+            "entitlement": {
+                "kind": "HONOR_TITLE",
+                "title": "Team Star",
+                "titles": {"zh-CN": "团队之星"},
+            },
         },
         metric=world.sales,
         period_kind=PeriodKind.QUARTER,
@@ -58,6 +62,7 @@ async def test_team_sales_of_a_million_make_the_lead_a_team_star_once(
         None,
     )
     assert title.inputs["value"] == "1000000"
+    assert title.titles == {"zh-CN": "团队之星"}
     assert crossing["achievements"][-1]["kind"] == "REWARD_EARNED"
     event = await AchievementEvent.get(ledger_entry_id=title.id)
     assert (event.member_id, event.team_id) == (world.manager.id, world.team.id)

@@ -663,3 +663,39 @@ def test_an_appraisal_streak_refuses_what_it_cannot_use(
         inc.parse_rule("APPRAISAL_STREAK", params)
 
     assert caught.value.field == field
+
+
+def test_an_entitlement_title_may_come_in_other_languages() -> None:
+    parsed = inc.parse_rule(
+        "STEP",
+        {
+            "every": "10",
+            "entitlement": {
+                "kind": "HONOR_TITLE",
+                "title": "Star",
+                "titles": {"zh-CN": "之星"},
+            },
+        },
+    )
+
+    assert isinstance(parsed, inc.StepParams)
+    assert parsed.entitlement is not None
+    assert parsed.entitlement.titles == {"zh-CN": "之星"}
+    assert inc.dump_entitlement(parsed.entitlement) == {
+        "kind": "HONOR_TITLE",
+        "title": "Star",
+        "titles": {"zh-CN": "之星"},
+    }
+    with pytest.raises(inc.RuleError) as caught:
+        inc.parse_rule(
+            "STEP",
+            {
+                "every": "1",
+                "entitlement": {
+                    "kind": "PAID_LEAVE",
+                    "quantity": "1",
+                    "titles": {"zh-CN": "假"},
+                },
+            },
+        )
+    assert caught.value.field == "entitlement.titles"
