@@ -26,6 +26,7 @@
 | voidActivity              | no          | own teams *    | company *| no      |
 | statement                 | self        | self, own teams| company  | no      |
 | payrollExport, CSV export | no          | no             | company  | no      |
+| rerate                    | no          | no             | company  | no      |
 
 * never the viewer's own rewards or activity: someone else decides on those.
 The CSV export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
@@ -100,7 +101,7 @@ class CanVoidActivity(BasePermission):
 
 
 class IsHrAdmin(BasePermission):
-    """HR admins only: paying rewards and exporting payroll."""
+    """HR admins only: paying rewards, re-rating and exporting payroll."""
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) is not Role.HR_ADMIN:

@@ -23,6 +23,7 @@ from spur.schema.goal_admin import GoalAdminMutation
 from spur.schema.ledger import LedgerMutation, LedgerQuery
 from spur.schema.member import MemberQuery
 from spur.schema.node import NodeQuery
+from spur.schema.rerate import RerateMutation
 from spur.schema.scalars import SCALAR_MAP
 from spur.schema.void import VoidMutation
 
@@ -34,7 +35,12 @@ class Query(MemberQuery, NodeQuery, LedgerQuery):
 
 @strawberry.type
 class Mutation(
-    AuthMutation, ActivityMutation, GoalAdminMutation, LedgerMutation, VoidMutation
+    AuthMutation,
+    ActivityMutation,
+    GoalAdminMutation,
+    LedgerMutation,
+    VoidMutation,
+    RerateMutation,
 ):
     """Everything a client can change."""
 
