@@ -166,16 +166,26 @@ def at_least(grade: Grade, wanted: Grade) -> bool:
     return GRADE_ORDER.index(grade) <= GRADE_ORDER.index(wanted)
 
 
-def grade_streak(
+def run_length(grades_by_year: Mapping[int, Grade], year: int, wanted: Grade) -> int:
+    """How many years in a row, up to and including `year`, were graded
+    `wanted` or better; a year without a grade ends the run."""
+    length = 0
+    while (grade := grades_by_year.get(year - length)) is not None and at_least(
+        grade, wanted
+    ):
+        length += 1
+    return length
+
+
+def completes_streak(
     grades_by_year: Mapping[int, Grade], year: int, years: int, wanted: Grade
 ) -> bool:
-    """True when `year` and the `years - 1` years before it each graded
-    `wanted` or better; a year without a grade breaks the streak."""
-    for back in range(years):
-        grade = grades_by_year.get(year - back)
-        if grade is None or not at_least(grade, wanted):
-            return False
-    return True
+    """True when `year` completes a streak of `years` years graded `wanted` or
+    better. Streaks are counted in blocks from the first year of a run: the
+    third excellent year in a row completes one, the fourth and fifth do
+    not, the sixth completes the next."""
+    length = run_length(grades_by_year, year, wanted)
+    return length > 0 and length % years == 0
 
 
 # --- parsing template settings ---------------------------------------------

@@ -161,7 +161,7 @@ class Setting:
 async def load_setting(
     conn: BaseDBAsyncClient, cycle: AppraisalCycle, appraisals: Sequence[Appraisal]
 ) -> Setting:
-    """The setting for finalising `appraisals` of `cycle`, in six queries."""
+    """The setting for finalising `appraisals` of `cycle`, in five queries."""
     template = await AppraisalTemplate.filter(id=cycle.template_id).using_db(conn).get()
     company = await Company.filter(id=cycle.company_id).using_db(conn).get()
     dimensions = await AppraisalDimension.filter(template_id=template.id).using_db(conn)

@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from spur.api.errors import Conflict
-from spur.engine.appraisal import AppraisalStatus, Grade, grade_streak
+from spur.engine.appraisal import (
+    AppraisalStatus,
+    Grade,
+    completes_streak,
+    run_length,
+)
 from spur.engine.incentives import AppraisalStreakParams
 from spur.engine.periods import PeriodKind
 from spur.models import (
@@ -63,8 +68,8 @@ async def grant_streaks(pay: Pay) -> set[str]:
 
     Returns the keys of all the grants it earns, new or written before (by
     an earlier version), so a correction keeps those it still earns. A
-    streak can end in a later year finalised earlier, so each year the
-    streak could end in is checked.
+    later year may have been finalised first, so every year of the run
+    from this one on is checked for a streak it completes.
     """
     cycle = pay.setting.cycle
     if cycle.period_kind is not PeriodKind.YEAR:
@@ -79,9 +84,12 @@ async def grant_streaks(pay: Pay) -> set[str]:
     for rule in rules:
         params = rule.params
         assert isinstance(params, AppraisalStreakParams)
-        for last in range(year, year + params.years):
-            if grade_streak(grades, last, params.years, Grade(params.grade)):
+        wanted = Grade(params.grade)
+        last = year
+        while run_length(grades, last, wanted) > last - year:
+            if completes_streak(grades, last, params.years, wanted):
                 earned.add(await _grant(pay, rule, params, last))
+            last += 1
     return earned
 
 

@@ -75,7 +75,14 @@ async def finalize(viewer: Viewer, appraisal_id: int, now: datetime) -> Finalise
     async with in_transaction() as conn:
         cycle = await AppraisalCycle.filter(id=appraisal.cycle_id).using_db(conn).get()
         setting = await load_setting(conn, cycle, [appraisal])
-        return await finalize_in(conn, setting, viewer.member_id, appraisal, now)
+        done = await finalize_in(conn, setting, viewer.member_id, appraisal, now)
+    logger.info(
+        "member %s finalised appraisal %s: %s entries",
+        viewer.member_id,
+        appraisal.id,
+        len(done.entries),
+    )
+    return done
 
 
 async def finalize_in(
@@ -157,13 +164,13 @@ class Pay:
         base = template.bonus_base
         if base is not None:
             amount = money.quantize(base * scored.band.multiplier, currency)
-            extra = {"bonus_base": f"{base:f}"}
+            extra = {"bonus_base": f"{money.quantize(base, currency):f}"}
             await self._cash("bonus", "Performance bonus", amount, inputs | extra)
         minimum, reward = template.process_reward_min, template.process_reward_amount
         process = scored.process
         if minimum is None or reward is None or process is None or process < minimum:
             return
-        extra = {"process_score": f"{process:f}", "process_min": f"{minimum:f}"}
+        extra = {"process_score": f"{process:f}", "process_min": _text(minimum)}
         amount = money.quantize(reward, currency)
         await self._cash("process", "Process reward", amount, inputs | extra)
 
@@ -314,3 +321,8 @@ def _positive(line: Line) -> bool:
     if line.amount is not None:
         return line.amount > 0
     return line.quantity is None or line.quantity > 0
+
+
+def _text(number: Decimal) -> str:
+    """A stored decimal as it was written: 90, not 90.0000."""
+    return f"{number.normalize():f}"

@@ -20,7 +20,15 @@ from tortoise.transactions import in_transaction
 
 from spur.api.context import Viewer
 from spur.api.errors import BadUserInput, Conflict, Forbidden, NotFound
-from spur.models import LedgerEntry, Member, RewardStatus, Role, StatusChange, Team
+from spur.models import (
+    LedgerEntry,
+    Member,
+    RewardKind,
+    RewardStatus,
+    Role,
+    StatusChange,
+    Team,
+)
 from spur.resolvers.ledger import global_ids
 
 logger = logging.getLogger(__name__)
@@ -48,6 +56,10 @@ REJECT = Transition(
     True,
 )
 PAY = Transition("pay", frozenset({RewardStatus.APPROVED}), RewardStatus.PAID, False)
+
+# A promotion or a share of the company is HR's decision, even for a team's
+# manager who may approve the team's cash.
+HR_DECIDES = frozenset({RewardKind.EQUITY, RewardKind.PROMOTION})
 
 
 @dataclass(frozen=True)
@@ -122,7 +134,7 @@ def _refuse_any(
     if missing:
         raise NotFound("No such reward.", ids=global_ids("Reward", missing))
     found = [entries[key] for key in entry_ids]
-    barred = [e.id for e in found if not may_move(viewer, transition, e.member)]
+    barred = [e.id for e in found if not may_move(viewer, transition, e)]
     if barred:
         raise Forbidden(
             f"You may not {transition.verb} these rewards.",
@@ -133,15 +145,18 @@ def _refuse_any(
         raise Conflict(_wrong_status(transition), ids=global_ids("Reward", stale))
 
 
-def may_move(viewer: Viewer, transition: Transition, owner: Member) -> bool:
+def may_move(viewer: Viewer, transition: Transition, entry: LedgerEntry) -> bool:
     """HR admins move anyone's entries but their own; a manager, where the
-    transition allows, those of the teams they manage, never their own."""
+    transition allows, those of the teams they manage, never their own and
+    never a promotion or equity (`entry.member` loaded)."""
+    owner: Member = entry.member
     if owner.id == viewer.member_id:
         return False
     if viewer.role is Role.HR_ADMIN:
         return True
     return (
         transition.managers_may
+        and entry.kind not in HR_DECIDES
         and viewer.role is Role.MANAGER
         and owner.team_id in viewer.managed_team_ids
     )
@@ -195,12 +210,15 @@ async def pending_entries(
     """Entries waiting for the viewer's decision, oldest first.
 
     One extra row tells of a next page. The viewer's own entries are left
-    out: someone else decides on them.
+    out: someone else decides on them; so are, for a manager, promotions
+    and equity, which HR decides.
     """
     team_ids = await _deciding_teams(viewer, team_id)
     query = LedgerEntry.filter(
         company_id=viewer.company_id, status=RewardStatus.PENDING
     ).exclude(member_id=viewer.member_id)
+    if not viewer.is_hr_admin:
+        query = query.exclude(kind__in=list(HR_DECIDES))
     if team_ids is not None:
         if not team_ids:
             return []

@@ -12,6 +12,11 @@ from tortoise.models import Model
 
 from spur.models import (
     AchievementEvent,
+    Appraisal,
+    AppraisalCycle,
+    AppraisalDimension,
+    AppraisalScore,
+    AppraisalTemplate,
     Goal,
     GoalProgress,
     IncentivePlan,
@@ -142,15 +147,36 @@ class Loaders:
         default_factory=lambda: ByParentLoader(PlanVersion, "plan_id", "number")
     )
     plan_rules: ByParentLoader[PlanRule] = field(
-        default_factory=lambda: ByParentLoader(
-            PlanRule, "version_id", "position", "id"
-        )
+        default_factory=lambda: ByParentLoader(PlanRule, "version_id", "position", "id")
     )
     plan_assignments: ByParentLoader[PlanAssignment] = field(
         default_factory=lambda: ByParentLoader(PlanAssignment, "plan_id", "id")
     )
     status_changes: StatusChangesByEntryLoader = field(
         default_factory=StatusChangesByEntryLoader
+    )
+    appraisal: ByIdLoader[Appraisal] = field(
+        default_factory=lambda: ByIdLoader(Appraisal)
+    )
+    appraisal_cycle: ByIdLoader[AppraisalCycle] = field(
+        default_factory=lambda: ByIdLoader(AppraisalCycle)
+    )
+    appraisal_template: ByIdLoader[AppraisalTemplate] = field(
+        default_factory=lambda: ByIdLoader(AppraisalTemplate)
+    )
+    appraisal_dimension: ByIdLoader[AppraisalDimension] = field(
+        default_factory=lambda: ByIdLoader(AppraisalDimension)
+    )
+    appraisal_scores: ByParentLoader[AppraisalScore] = field(
+        default_factory=lambda: ByParentLoader(AppraisalScore, "appraisal_id", "id")
+    )
+    appraisal_entries: ByParentLoader[LedgerEntry] = field(
+        default_factory=lambda: ByParentLoader(LedgerEntry, "appraisal_id", "id")
+    )
+    template_dimensions: ByParentLoader[AppraisalDimension] = field(
+        default_factory=lambda: ByParentLoader(
+            AppraisalDimension, "template_id", "position", "id"
+        )
     )
 
     def prime_all(self, rows: Sequence[Any]) -> None:
@@ -163,6 +189,8 @@ class Loaders:
 
 _PRIMERS = {
     Member: "member",
+    Appraisal: "appraisal",
+    AppraisalCycle: "appraisal_cycle",
     Team: "team",
     Goal: "goal",
     LedgerEntry: "ledger_entry",

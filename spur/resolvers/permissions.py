@@ -19,17 +19,35 @@
 | removePlanAssignment,     |             |                |          |         |
 | setExchangeRates,         |             |                |          |         |
 | defineMetric              |             |                |          |         |
-| approveRewards            | no          | own teams *    | company *| no      |
-| rejectRewards             | no          | own teams *    | company *| no      |
+| approveRewards            | no          | own teams *†   | company *| no      |
+| rejectRewards             | no          | own teams *†   | company *| no      |
 | pendingRewards            | no          | own teams *    | company *| no      |
 | markRewardsPaid           | no          | no             | company *| no      |
 | voidActivity              | no          | own teams *    | company *| no      |
 | statement                 | self        | self, own teams| company  | no      |
 | payrollExport, CSV export | no          | no             | company  | no      |
 | rerate                    | no          | no             | company  | no      |
+| appraisals, node:         | self        | self, own teams| company  | no      |
+| Appraisal                 |             |                |          |         |
+| appraisalCycles,          | no          | company, read  | company  | no      |
+| appraisalTemplates        |             |                |          |         |
+| pendingAppraisals,        | no          | own teams *    | company *| no      |
+| cycleAppraisals           |             |                |          |         |
+| createAppraisalTemplate,  | no          | no             | company  | no      |
+| openAppraisalCycle,       |             |                |          |         |
+| startSelfReviews,         |             |                |          |         |
+| finalizeAppraisalCycle    |             |                |          |         |
+| submitSelfReview          | self        | self           | self     | no      |
+| reviewAppraisal,          | no          | own teams *    | company *| no      |
+| finalizeAppraisal,        |             |                |          |         |
+| correctAppraisal,         |             |                |          |         |
+| markSpecialContribution   |             |                |          |         |
 
 * never the viewer's own rewards or activity: someone else decides on those.
 The CSV export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
+† not PROMOTION or EQUITY entitlements: HR admins decide those.
+A rated appraisal dimension is written only by the reviewer whose turn it is:
+the member in SELF_REVIEW, the member's manager or HR in MANAGER_REVIEW.
 
 Row-level scoping (which member or team) is enforced where rows are loaded,
 through `Viewer.can_see_member` and friends, and every query is filtered by
@@ -97,6 +115,25 @@ class CanVoidActivity(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
             raise Forbidden("Only managers and HR admins may void activity.")
+        return True
+
+
+class CanReviewAppraisals(BasePermission):
+    """Managers and HR admins: the roles that review and correct appraisals
+    and read cycles and templates."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins review appraisals.")
+        return True
+
+
+class CanHaveAppraisals(BasePermission):
+    """Everyone but partner apps, which are not appraised and see no one's."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) is Role.PARTNER:
+            raise Forbidden("Partner apps may not read appraisals.")
         return True
 
 

@@ -14,7 +14,8 @@ from spur.models import Member, Role, Team
 from spur.resolvers import goal as goals
 from spur.resolvers import reward as rewards
 from spur.resolvers.ids import row_key
-from spur.resolvers.permissions import IsAuthenticated
+from spur.resolvers.permissions import CanHaveAppraisals, IsAuthenticated
+from spur.schema.appraisal import AppraisalNode, member_appraisals
 from spur.schema.enums import GoalListStatus
 from spur.schema.goal import GoalNode
 from spur.schema.pagination import Connection, connection, page_bounds
@@ -134,6 +135,19 @@ class MemberNode(relay.Node):
         offset, limit = page_bounds(first, after)
         entries = await rewards.member_rewards(self.member.id, offset, limit)
         return connection([RewardNode.of(e) for e in entries], offset, limit)
+
+    @strawberry.field(
+        description="Appraisals in force (a correction replaces the version it "
+        "corrects), newest cycle first.",
+        permission_classes=[CanHaveAppraisals],
+    )
+    async def appraisals(
+        self,
+        info: strawberry.Info[Context, Any],
+        first: int = 10,
+        after: str | None = None,
+    ) -> Connection[AppraisalNode]:
+        return await member_appraisals(info, self.member.id, first, after)
 
 
 @strawberry.type

@@ -18,6 +18,9 @@ from spur.api.error_policy import ErrorPolicy
 from spur.api.settings import Settings
 from spur.schema.achievement import AchievementSubscription
 from spur.schema.activity import ActivityMutation
+from spur.schema.appraisal import AppraisalQuery
+from spur.schema.appraisal_admin import AppraisalMutation
+from spur.schema.appraisal_review import AppraisalReviewMutation
 from spur.schema.auth import AuthMutation
 from spur.schema.goal_admin import GoalAdminMutation
 from spur.schema.ledger import LedgerMutation, LedgerQuery
@@ -29,7 +32,7 @@ from spur.schema.void import VoidMutation
 
 
 @strawberry.type
-class Query(MemberQuery, NodeQuery, LedgerQuery):
+class Query(MemberQuery, NodeQuery, LedgerQuery, AppraisalQuery):
     """Everything a client can read."""
 
 
@@ -41,6 +44,8 @@ class Mutation(
     LedgerMutation,
     VoidMutation,
     RerateMutation,
+    AppraisalMutation,
+    AppraisalReviewMutation,
 ):
     """Everything a client can change."""
 

@@ -18,6 +18,7 @@ from spur.engine.goals import child_periods, split_target
 from spur.engine.periods import PeriodKind, period_starting
 from spur.models import Goal
 from spur.schema.root import build_schema
+from tests.api.appraisal_factories import stored_appraisals
 from tests.api.conftest import NOW, OPERATIONS, FixedClock, document
 from tests.api.helpers import (
     GraphQL,
@@ -31,7 +32,7 @@ from tests.api.helpers import (
 from tests.factories import PASSWORD, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-LATER_ISSUES = {"Leaderboard", "MyAppraisals"}
+LATER_ISSUES = {"Leaderboard"}
 WEEK = {
     "kind": "WEEK",
     "start": "2026-11-30T00:00:00+08:00",
@@ -63,7 +64,7 @@ def test_document_validates_against_the_schema(name: str) -> None:
 def test_every_contract_document_is_checked() -> None:
     names = {path.stem for path in OPERATIONS.glob("*.graphql")}
     assert {"Login", "RefreshToken", "HomeScreen", "GoalDetail"} <= names
-    assert {"RecordActivity", "OnAchievement", "TeamFeed"} <= names
+    assert {"RecordActivity", "OnAchievement", "TeamFeed", "MyAppraisals"} <= names
 
 
 async def sign_in(gql: GraphQL, email: str) -> dict[str, Any]:
@@ -332,6 +333,32 @@ async def test_goal_detail_of_a_decomposed_goal(
         ("2026-12 sales", "2026-12"),
         ("Q4 sales", "2026-Q4"),
     ]
+
+
+async def test_my_appraisals_as_written(world: World, gql: GraphQL, login: Any) -> None:
+    stored = await stored_appraisals(world, world.seller, 5)
+    await stored_appraisals(world, world.teammate, 1)
+    token = await login("seller@example.com")
+    body = await gql(document("MyAppraisals"), token=token)
+    assert "errors" not in body, body
+    nodes = [edge["node"] for edge in body["data"]["viewer"]["appraisals"]["edges"]]
+    # Newest cycle first, four of the five, the teammate's not among them.
+    assert [n["id"] for n in nodes] == [
+        global_id("Appraisal", row.id) for row in reversed(stored[1:])
+    ]
+    assert nodes[0] == {
+        "id": global_id("Appraisal", stored[-1].id),
+        "cycle": {"name": f"2026-10-01 appraisal {world.seller.id}"},
+        "status": "FINALIZED",
+        "score": 85.5,
+        "grade": "GOOD",
+        "bonusMultiplier": "1.00",
+        # The seller reads Chinese; weights 1 and 3 renormalise to 0.25, 0.75.
+        "scores": [
+            {"dimension": "Overall", "weight": 0.25, "score": 90.0},
+            {"dimension": "销售额", "weight": 0.75, "score": 84.0},
+        ],
+    }
 
 
 async def test_unexpected_errors_are_masked(

@@ -19,12 +19,13 @@ from spur.engine.appraisal import (
     ScoringError,
     Weighted,
     band_for,
+    completes_streak,
     dump_bands,
-    grade_streak,
     metric_score,
     parse_bands,
     parse_scale,
     round_score,
+    run_length,
     shares,
     weighted_score,
 )
@@ -279,22 +280,30 @@ def test_an_appraisal_moves_one_step_at_a_time_and_never_leaves_finalized() -> N
     assert AppraisalStatus.FINALIZED not in NEXT_STATUS
 
 
-def test_three_consecutive_excellent_years_make_a_streak() -> None:
+def test_three_consecutive_excellent_years_complete_a_streak() -> None:
     grades = {2024: EXCELLENT, 2025: EXCELLENT, 2026: EXCELLENT}
-    assert grade_streak(grades, 2026, 3, EXCELLENT)
-    assert not grade_streak(grades, 2027, 3, EXCELLENT)
-    assert not grade_streak(grades, 2025, 3, EXCELLENT)
+    assert completes_streak(grades, 2026, 3, EXCELLENT)
+    assert not completes_streak(grades, 2025, 3, EXCELLENT)
+    assert not completes_streak(grades, 2027, 3, EXCELLENT)
+    assert run_length(grades, 2026, EXCELLENT) == 3
 
 
 def test_two_years_or_a_gap_are_no_streak() -> None:
-    assert not grade_streak({2025: EXCELLENT, 2026: EXCELLENT}, 2026, 3, EXCELLENT)
+    assert not completes_streak({2025: EXCELLENT, 2026: EXCELLENT}, 2026, 3, EXCELLENT)
     gap = {2023: EXCELLENT, 2024: EXCELLENT, 2026: EXCELLENT}
-    assert not grade_streak(gap, 2026, 3, EXCELLENT)
+    assert not completes_streak(gap, 2026, 3, EXCELLENT)
+    assert run_length(gap, 2026, EXCELLENT) == 1
     good_year = {2024: EXCELLENT, 2025: GOOD, 2026: EXCELLENT}
-    assert not grade_streak(good_year, 2026, 3, EXCELLENT)
+    assert not completes_streak(good_year, 2026, 3, EXCELLENT)
+
+
+def test_streaks_count_in_blocks_from_the_start_of_a_run() -> None:
+    run = {year: EXCELLENT for year in range(2020, 2027)}
+    ends = [y for y in range(2020, 2027) if completes_streak(run, y, 3, EXCELLENT)]
+    assert ends == [2022, 2025]
 
 
 def test_a_streak_of_a_lower_grade_counts_better_years() -> None:
     grades = {2024: GOOD, 2025: EXCELLENT, 2026: GOOD}
-    assert grade_streak(grades, 2026, 3, GOOD)
-    assert not grade_streak({**grades, 2025: QUALIFIED}, 2026, 3, GOOD)
+    assert completes_streak(grades, 2026, 3, GOOD)
+    assert not completes_streak({**grades, 2025: QUALIFIED}, 2026, 3, GOOD)
