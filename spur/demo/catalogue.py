@@ -79,6 +79,13 @@ METRICS: tuple[MetricDef, ...] = (
         _K.INQUIRY_REPLIED,
         reply_within_minutes=60,
     ),
+    _metric(
+        "inquiry_reply_minutes",
+        "Minutes taken to reply to inquiries",
+        _K.INQUIRY_REPLIED,
+        Aggregation.SUM_REPLY_MIN,
+        unit="min",
+    ),
     _metric("orders", "Orders closed", _K.ORDER_CLOSED),
     _metric("sales_amount", "Sales", _K.ORDER_CLOSED, SUM_AMOUNT, unit="CNY"),
     _metric(

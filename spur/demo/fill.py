@@ -16,6 +16,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from spur.api.auth import hash_password
+from spur.demo.appraisals import cast_of, store_appraisals
 from spur.demo.calendar import Window, local_date
 from spur.demo.catalogue import METRICS
 from spur.demo.goal_store import Owners, store_goals
@@ -76,7 +77,7 @@ async def fill_demo(now: datetime, *, seed: int = 2026) -> DemoSummary:
     # One hash for everyone: hashing is deliberately slow.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
     async with in_transaction() as conn:
-        summary = await _store(conn, plan, password_hash)
+        summary = await _store(conn, plan, password_hash, seed)
     logger.info(
         "demo filled: %s members, %s activities, %s ledger entries, %s events",
         summary.members,
@@ -88,7 +89,7 @@ async def fill_demo(now: datetime, *, seed: int = 2026) -> DemoSummary:
 
 
 async def _store(
-    conn: BaseDBAsyncClient, plan: DemoPlan, password_hash: str
+    conn: BaseDBAsyncClient, plan: DemoPlan, password_hash: str, seed: int
 ) -> DemoSummary:
     company = await Company.create(
         name=COMPANY_NAME, timezone=COMPANY_TIMEZONE, currency=COMPANY_CURRENCY
@@ -116,12 +117,14 @@ async def _store(
     paid = await store_plan_history(conn, company, members.values(), first, plan.now)
     history.events = in_order(history.events, paid.events)
     await store_events(company.id, history, goal_entries | paid.entry_ids)
+    cast = cast_of(company.id, plan.tz, company.currency, plan.people, members)
+    appraised = await store_appraisals(cast, plan.now, seed)
     return DemoSummary(
         company.id,
         len(members),
         len(activity_ids),
-        len(goal_entries) + len(paid.entry_ids),
-        len(history.events),
+        len(goal_entries) + len(paid.entry_ids) + appraised.entries,
+        len(history.events) + appraised.events,
         skipped=False,
     )
 

@@ -2,7 +2,8 @@
 
 Three plans: young staff earn commission (raised in Southeast Asia two
 weeks before the demo was created), a bonus for fast replies and a training
-place for time on the platform; senior staff lead teams under team rules;
+place for time on the platform; senior staff share team rules and earn
+equity for three excellent years in a row;
 everyone earns a share of quarterly sales for meeting the quarterly target.
 Every version is a complete rule set, so the raise repeats the other rules.
 """
@@ -164,6 +165,23 @@ TARGET_BONUS = RuleDef(
     period_kind=PeriodKind.QUARTER,
 )
 
+EQUITY_STREAK = RuleDef(
+    "equity_streak",
+    RuleKind.APPRAISAL_STREAK,
+    "1% equity for three excellent years",
+    "连续三年优秀授予1%股权",
+    {
+        "grade": "EXCELLENT",
+        "years": "3",
+        "entitlement": {
+            "kind": "EQUITY",
+            "quantity": "1",
+            "title": "1% equity",
+            "titles": {"zh-CN": "1% 股权"},
+        },
+    },
+)
+
 
 def raise_day(today: date) -> date:
     """The first day of the Southeast Asia raise, for a demo created `today`."""
@@ -201,10 +219,18 @@ def demo_plans(first_day: date, today: date) -> tuple[PlanDef, ...]:
         PlanDef(
             "Senior staff team rules",
             "资深员工团队规则",
-            "Team leads aged 35 or over: the Team Star title for 1,000,000.00 "
-            "CNY of team sales in a quarter, and 3 days of paid leave for a "
-            "team platform upkeep rate of 80% in a quarter.",
-            (VersionDef(1, start, (TEAM_STAR, UPKEEP_LEAVE), "Team rules."),),
+            "Staff aged 35 or over: the Team Star title for 1,000,000.00 CNY "
+            "of team sales in a quarter, 3 days of paid leave for a team "
+            "platform upkeep rate of 80% in a quarter, and 1% equity for "
+            "three consecutive yearly appraisals graded EXCELLENT.",
+            (
+                VersionDef(
+                    1,
+                    start,
+                    (TEAM_STAR, UPKEEP_LEAVE, EQUITY_STREAK),
+                    "Team rules and the equity streak.",
+                ),
+            ),
             audiences=(AudienceDef(min_age=SENIOR_MIN_AGE),),
         ),
         PlanDef(

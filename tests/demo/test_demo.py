@@ -17,6 +17,7 @@ from spur.engine.periods import PeriodKind, period_containing, period_starting
 from spur.models import (
     AchievementEvent,
     Company,
+    EntryCause,
     EventKind,
     ExchangeRate,
     Goal,
@@ -158,6 +159,7 @@ async def test_metric_definitions(demo: FilledDemo) -> None:
         "inquiries_received",
         "inquiry_replies",
         "inquiry_replies_within_60",
+        "inquiry_reply_minutes",
         "orders",
         "sales_amount",
         "sea_sales_amount",
@@ -469,7 +471,9 @@ async def test_completed_periods_earn_each_reward_once(demo: FilledDemo) -> None
     for reward in await GoalReward.all().order_by("id"):
         rewards[reward.goal_id].append(reward)
     done = await GoalProgress.filter(completed_at__isnull=False)
-    goal_lines = LedgerEntry.filter(plan_version_id__isnull=True)
+    goal_lines = LedgerEntry.filter(plan_version_id__isnull=True).exclude(
+        cause=EntryCause.APPRAISAL
+    )
     entries = {entry.key: entry for entry in await goal_lines}
     events = {event.dedupe_key: event for event in await AchievementEvent.all()}
 
@@ -494,8 +498,10 @@ async def test_completed_periods_earn_each_reward_once(demo: FilledDemo) -> None
 
 async def test_ledger_status_and_inputs(demo: FilledDemo) -> None:
     this_month = period_containing(PeriodKind.MONTH, NOW, SHANGHAI).start
-    entries = await LedgerEntry.filter(plan_version_id__isnull=True).prefetch_related(
-        "goal"
+    entries = (
+        await LedgerEntry.filter(plan_version_id__isnull=True)
+        .exclude(cause=EntryCause.APPRAISAL)
+        .prefetch_related("goal")
     )
 
     for entry in entries:
@@ -581,6 +587,7 @@ async def test_events_are_sequenced_history_in_the_members_language(
         EventKind.MILESTONE_REACHED,
         EventKind.GOAL_COMPLETED,
         EventKind.REWARD_EARNED,
+        EventKind.APPRAISAL_FINALIZED,
     }
     for event in events:
         assert event.team_id is not None

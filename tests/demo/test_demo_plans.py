@@ -198,7 +198,12 @@ async def test_versions_and_rules_are_stored_as_written(demo: FilledDemo) -> Non
         "sales_amount",
         quarter,
     )
-    assert len(written) == 9
+    assert written["Senior staff team rules", 1, "equity_streak"] == (
+        RuleKind.APPRAISAL_STREAK,
+        None,
+        None,
+    )
+    assert len(written) == 10
 
 
 async def test_rates_cover_every_order_currency_on_every_demo_date(
