@@ -116,7 +116,7 @@ async def _grant(
             key=key,
             kind=kind,
             title=grant.title or rule.rule.title,
-            titles={} if grant.title else dict(rule.rule.titles),
+            titles=dict(grant.titles) if grant.title else dict(rule.rule.titles),
             status=entry_status(None, kind, None),
             quantity=grant.quantity,
             inputs={

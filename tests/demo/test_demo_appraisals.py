@@ -166,6 +166,7 @@ async def test_three_excellent_years_grant_senior_sea_pending_equity(
     assert grant.member_id == senior.id
     assert grant.status is RewardStatus.PENDING
     assert (grant.title, grant.quantity) == ("1% equity", Decimal(1))
+    assert grant.titles == {"zh-CN": "1% 股权"}
     assert grant.key.endswith(":2025")
     assert grant.plan_version is not None
     assert grant.rule is not None
