@@ -96,6 +96,33 @@ class ByParentLoader(DataLoader[int, list[M]]):
         super().__init__(load_fn=load)
 
 
+class VersionsByPlanLoader(DataLoader[int, list[PlanVersion]]):
+    """Each plan's versions by number, with their rules in the same batch.
+
+    The rules are primed into `rules`: a plan's current version and its list
+    of versions reach their rules a tick apart, and would otherwise be two
+    batches or one depending on timing, not a fixed number of queries.
+    """
+
+    def __init__(self, rules: ByParentLoader[PlanRule]) -> None:
+        self.rules = rules
+        super().__init__(load_fn=self._load)
+
+    async def _load(self, plan_ids: list[int]) -> list[list[PlanVersion]]:
+        versions: dict[int, list[PlanVersion]] = {key: [] for key in plan_ids}
+        for row in await PlanVersion.filter(plan_id__in=plan_ids).order_by("number"):
+            versions[row.plan_id].append(row)
+        rules: dict[int, list[PlanRule]] = {
+            version.id: [] for found in versions.values() for version in found
+        }
+        if rules:
+            query = PlanRule.filter(version_id__in=list(rules))
+            for rule in await query.order_by("position", "id"):
+                rules[rule.version_id].append(rule)
+        self.rules.prime_many(rules)
+        return [versions[key] for key in plan_ids]
+
+
 class StatusChangesByEntryLoader(DataLoader[int, list[StatusChange]]):
     """The status moves of each ledger entry, oldest first."""
 
@@ -143,12 +170,10 @@ class Loaders:
     plan_assignment: ByIdLoader[PlanAssignment] = field(
         default_factory=lambda: ByIdLoader(PlanAssignment)
     )
-    plan_versions: ByParentLoader[PlanVersion] = field(
-        default_factory=lambda: ByParentLoader(PlanVersion, "plan_id", "number")
-    )
     plan_rules: ByParentLoader[PlanRule] = field(
         default_factory=lambda: ByParentLoader(PlanRule, "version_id", "position", "id")
     )
+    plan_versions: VersionsByPlanLoader = field(init=False)
     plan_assignments: ByParentLoader[PlanAssignment] = field(
         default_factory=lambda: ByParentLoader(PlanAssignment, "plan_id", "id")
     )
@@ -178,6 +203,9 @@ class Loaders:
             AppraisalDimension, "template_id", "position", "id"
         )
     )
+
+    def __post_init__(self) -> None:
+        self.plan_versions = VersionsByPlanLoader(self.plan_rules)
 
     def prime_all(self, rows: Sequence[Any]) -> None:
         """Seed loaders with rows already fetched, so no query repeats them."""

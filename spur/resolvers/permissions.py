@@ -26,7 +26,8 @@
 | voidActivity              | no          | own teams *    | company *| no      |
 | statement                 | self        | self, own teams| company  | no      |
 | payrollExport, CSV export | no          | no             | company  | no      |
-| rerate                    | no          | no             | company  | no      |
+| rerate,                   | no          | no             | company  | no      |
+| previewPlanVersion **     |             |                |          |         |
 | appraisals, node:         | self        | self, own teams| company  | no      |
 | Appraisal                 |             |                |          |         |
 | appraisalCycles,          | no          | company, read  | company  | no      |
@@ -45,6 +46,8 @@
 
 * never the viewer's own rewards or activity: someone else decides on those.
 The CSV export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
+** writes nothing, but shows what every member of the company would be paid,
+which a manager may not see beyond their own teams.
 † not PROMOTION or EQUITY entitlements: HR admins decide those.
 A rated appraisal dimension is written only by the reviewer whose turn it is:
 the member in SELF_REVIEW, the member's manager or HR in MANAGER_REVIEW.

@@ -22,17 +22,31 @@ from spur.schema.appraisal import AppraisalQuery
 from spur.schema.appraisal_admin import AppraisalMutation
 from spur.schema.appraisal_review import AppraisalReviewMutation
 from spur.schema.auth import AuthMutation
+from spur.schema.exchange_rate import ExchangeRateMutation, ExchangeRateQuery
 from spur.schema.goal_admin import GoalAdminMutation
 from spur.schema.ledger import LedgerMutation, LedgerQuery
 from spur.schema.member import MemberQuery
+from spur.schema.metric import MetricMutation, MetricQuery
 from spur.schema.node import NodeQuery
+from spur.schema.plan import PlanQuery
+from spur.schema.plan_admin import PlanMutation
+from spur.schema.preview import PreviewQuery
 from spur.schema.rerate import RerateMutation
 from spur.schema.scalars import SCALAR_MAP
 from spur.schema.void import VoidMutation
 
 
 @strawberry.type
-class Query(MemberQuery, NodeQuery, LedgerQuery, AppraisalQuery):
+class Query(
+    MemberQuery,
+    NodeQuery,
+    LedgerQuery,
+    PlanQuery,
+    ExchangeRateQuery,
+    MetricQuery,
+    PreviewQuery,
+    AppraisalQuery,
+):
     """Everything a client can read."""
 
 
@@ -42,6 +56,9 @@ class Mutation(
     ActivityMutation,
     GoalAdminMutation,
     LedgerMutation,
+    PlanMutation,
+    ExchangeRateMutation,
+    MetricMutation,
     VoidMutation,
     RerateMutation,
     AppraisalMutation,
