@@ -34,8 +34,8 @@ from spur.models import (
     LedgerEntry,
     RewardKind,
     RewardStatus,
-    StatusChange,
 )
+from spur.resolvers.ledger import reverse_entry
 from spur.resolvers.payout import entry_status
 from spur.resolvers.rulebook import RuleInForce, person_of
 
@@ -200,19 +200,5 @@ async def _compensate(pay: Pay, entry: LedgerEntry) -> None:
 async def _reverse(
     conn: BaseDBAsyncClient, entry: LedgerEntry, actor_id: int, now: datetime
 ) -> None:
-    moved = (
-        await LedgerEntry.filter(id=entry.id, status=entry.status)
-        .using_db(conn)
-        .update(status=RewardStatus.REVERSED)
-    )
-    if moved != 1:
+    if not await reverse_entry(conn, entry, actor_id, "Appraisal corrected", now):
         raise Conflict("A superseded entry changed status meanwhile.", field="status")
-    await StatusChange.create(
-        using_db=conn,
-        entry_id=entry.id,
-        from_status=entry.status,
-        to_status=RewardStatus.REVERSED,
-        actor_id=actor_id,
-        reason="Appraisal corrected",
-        changed_at=now,
-    )

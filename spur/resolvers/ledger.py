@@ -16,12 +16,20 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from strawberry import relay
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from spur.api.context import Context
 from spur.api.errors import BadUserInput
 from spur.engine import messages
 from spur.engine.periods import Period, PeriodKind, as_utc, period_starting
-from spur.models import IncentivePlan, LedgerEntry, PlanRule, PlanVersion
+from spur.models import (
+    IncentivePlan,
+    LedgerEntry,
+    PlanRule,
+    PlanVersion,
+    RewardStatus,
+    StatusChange,
+)
 from spur.resolvers.ids import is_key_text, row_key
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -123,3 +131,34 @@ def source_title(source: RuleSource, language: str) -> str:
         return plan
     rule = messages.localized(source.rule.title, source.rule.titles, language)
     return f"{plan} · {rule}"
+
+
+async def reverse_entry(
+    conn: BaseDBAsyncClient,
+    entry: LedgerEntry,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+) -> bool:
+    """Move an unpaid entry to REVERSED, recording who, when and why.
+
+    False when the entry left the status it was read in meanwhile (the
+    caller answers CONFLICT); nothing is written then.
+    """
+    moved = (
+        await LedgerEntry.filter(id=entry.id, status=entry.status)
+        .using_db(conn)
+        .update(status=RewardStatus.REVERSED)
+    )
+    if moved != 1:
+        return False
+    await StatusChange.create(
+        using_db=conn,
+        entry_id=entry.id,
+        from_status=entry.status,
+        to_status=RewardStatus.REVERSED,
+        actor_id=actor_id,
+        reason=reason,
+        changed_at=now,
+    )
+    return True

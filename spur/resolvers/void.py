@@ -41,7 +41,6 @@ from spur.models import (
     PlanVersion,
     RewardStatus,
     Role,
-    StatusChange,
 )
 from spur.models.upserts import (
     StoredCounters,
@@ -51,7 +50,7 @@ from spur.models.upserts import (
 )
 from spur.resolvers.activity import metric_changes, total_deltas
 from spur.resolvers.goal_progress import goal_applies
-from spur.resolvers.ledger import checked_text, global_ids
+from spur.resolvers.ledger import checked_text, global_ids, reverse_entry
 from spur.resolvers.payout import plan_limits
 from spur.subscriptions.relay import publish_progress
 
@@ -283,25 +282,14 @@ class _Undo:
         return written
 
     async def _reverse(self, entry: LedgerEntry) -> None:
-        moved = (
-            await LedgerEntry.filter(id=entry.id, status=entry.status)
-            .using_db(self.conn)
-            .update(status=RewardStatus.REVERSED)
+        reversed_ = await reverse_entry(
+            self.conn, entry, self.viewer.member_id, self.reason, self.now
         )
-        if moved != 1:
+        if not reversed_:
             raise Conflict(
                 "A reward of this activity was changed meanwhile; try again.",
                 ids=global_ids("Reward", [entry.id]),
             )
-        await StatusChange.create(
-            using_db=self.conn,
-            entry_id=entry.id,
-            from_status=entry.status,
-            to_status=RewardStatus.REVERSED,
-            actor_id=self.viewer.member_id,
-            reason=self.reason,
-            changed_at=self.now,
-        )
 
     async def _give_room_back(self, entry: LedgerEntry) -> None:
         """Release the entry's cash from the counters payout held it to."""
