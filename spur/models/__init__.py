@@ -13,6 +13,7 @@ from spur.models.auth import RefreshToken
 from spur.models.company import Company, IncentivePreference, Member, Role, Team
 from spur.models.event import AchievementEvent, EventKind
 from spur.models.goal import Goal, GoalProgress, GoalReward
+from spur.models.leaderboard import LeaderboardNode, LeaderboardScore
 from spur.models.ledger import (
     CASH_KINDS,
     EntryCause,
@@ -50,6 +51,8 @@ __all__ = [
     "GoalReward",
     "IncentivePlan",
     "IncentivePreference",
+    "LeaderboardNode",
+    "LeaderboardScore",
     "LedgerEntry",
     "Member",
     "MetricDefinition",

@@ -20,6 +20,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
                     "spur.models.goal",
                     "spur.models.plan",
                     "spur.models.appraisal",
+                    "spur.models.leaderboard",
                     "spur.models.ledger",
                     "spur.models.event",
                     "spur.models.auth",

@@ -19,6 +19,7 @@ class EventKind(enum.StrEnum):
     RANK_CHANGED = "RANK_CHANGED"
     ORDER_CLOSED = "ORDER_CLOSED"
     APPRAISAL_FINALIZED = "APPRAISAL_FINALIZED"
+    TEAM_BEST_OF_WEEK = "TEAM_BEST_OF_WEEK"
 
 
 class AchievementEvent(Model):
