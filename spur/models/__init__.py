@@ -13,6 +13,7 @@ from spur.models.auth import RefreshToken
 from spur.models.company import Company, IncentivePreference, Member, Role, Team
 from spur.models.event import AchievementEvent, EventKind
 from spur.models.goal import Goal, GoalProgress, GoalReward
+from spur.models.insight import AlertStatus, ManagerAlert, PreferenceSurvey
 from spur.models.leaderboard import LeaderboardNode, LeaderboardScore
 from spur.models.ledger import (
     CASH_KINDS,
@@ -36,6 +37,7 @@ __all__ = [
     "CASH_KINDS",
     "AchievementEvent",
     "Activity",
+    "AlertStatus",
     "Appraisal",
     "AppraisalCycle",
     "AppraisalDimension",
@@ -54,12 +56,14 @@ __all__ = [
     "LeaderboardNode",
     "LeaderboardScore",
     "LedgerEntry",
+    "ManagerAlert",
     "Member",
     "MetricDefinition",
     "MetricTotal",
     "PlanAssignment",
     "PlanRule",
     "PlanVersion",
+    "PreferenceSurvey",
     "RefreshToken",
     "RewardKind",
     "RewardStatus",

@@ -24,6 +24,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
                     "spur.models.ledger",
                     "spur.models.event",
                     "spur.models.auth",
+                    "spur.models.insight",
                 ],
                 "default_connection": "default",
                 "migrations": "spur.models.migrations",

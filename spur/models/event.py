@@ -20,6 +20,8 @@ class EventKind(enum.StrEnum):
     ORDER_CLOSED = "ORDER_CLOSED"
     APPRAISAL_FINALIZED = "APPRAISAL_FINALIZED"
     TEAM_BEST_OF_WEEK = "TEAM_BEST_OF_WEEK"
+    # For a team's managers and HR only: never in the subject's own feed.
+    MANAGER_ALERT = "MANAGER_ALERT"
 
 
 class AchievementEvent(Model):

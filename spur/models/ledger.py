@@ -42,6 +42,7 @@ class EntryCause(enum.StrEnum):
     VOID = "VOID"
     RERATE = "RERATE"
     APPRAISAL = "APPRAISAL"
+    MANAGER_AWARD = "MANAGER_AWARD"
 
 
 class LedgerEntry(Model):
