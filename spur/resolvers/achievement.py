@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import aclosing
-from typing import Any, TypeVar
+from contextlib import aclosing, suppress
+from typing import Any, Final, TypeVar
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from spur.api.context import Context
 from spur.api.errors import Forbidden, NotFound, RateLimited
 from spur.models import AchievementEvent, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
 from spur.resolvers.loaders import Loaders, loaders_for_events
-from spur.subscriptions.broker import SubscriberOverflow
+from spur.subscriptions.broker import BrokerUnavailable, SubscriberOverflow
 from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Replay = Callable[[int, int], Awaitable[list[AchievementEvent]]]
+
+# RFC 6455 "Try Again Later": graphql-ws clients reconnect after it.
+TRY_AGAIN_LATER: Final = 1013
 
 
 def member_feed(
@@ -144,7 +149,30 @@ async def _fresh(
             "set to the last cursor you received.",
             reason="SUBSCRIBER_TOO_SLOW",
         ) from error
+    except BrokerUnavailable as error:
+        await _resume_later(ctx, error)
     finally:
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _resume_later(ctx: Context, error: BrokerUnavailable) -> None:
+    """The broker lost Redis: close the socket so the client comes back later.
+
+    Every live feed of this process lost its feed at once, so the whole
+    socket goes (1013); the client reconnects and subscribes with the cursor
+    it last received, and the event table serves what it missed.
+    """
+    logger.warning("live feed interrupted (request %s): %s", ctx.request_id, error)
+    socket = ctx.request
+    if not isinstance(socket, WebSocket):
+        raise RateLimited(
+            "The live feed was interrupted; subscribe again later with `after` "
+            "set to the last cursor you received.",
+            reason="LIVE_FEED_INTERRUPTED",
+        ) from error
+    if socket.application_state is WebSocketState.CONNECTED:
+        # Another feed of the same socket may be closing it right now.
+        with suppress(WebSocketDisconnect, RuntimeError):
+            await socket.close(TRY_AGAIN_LATER, "Live feed interrupted")

@@ -3,6 +3,7 @@
 from spur.subscriptions.broker import (
     Broker,
     BrokerClosed,
+    BrokerUnavailable,
     MemoryBroker,
     SubscriberOverflow,
     Subscription,
@@ -13,6 +14,7 @@ from spur.subscriptions.relay import Relay, publish_progress
 __all__ = [
     "Broker",
     "BrokerClosed",
+    "BrokerUnavailable",
     "MemoryBroker",
     "Relay",
     "SubscriberOverflow",

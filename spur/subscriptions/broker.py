@@ -34,6 +34,16 @@ class BrokerClosed(RuntimeError):
     """The broker was closed; it neither publishes nor subscribes any more."""
 
 
+class BrokerUnavailable(Exception):
+    """The broker's backend (Redis) cannot be reached.
+
+    Raised by `publish` (nothing was delivered: the caller keeps the event
+    for later), by entering `subscribe`, and by a live subscription's
+    iterator when its connection was lost. The event table still holds
+    everything, so a client resumes from its cursor once the broker is back.
+    """
+
+
 class Broker(Protocol):
     """Where the relay publishes and subscriptions listen, per channel."""
 
@@ -66,10 +76,15 @@ def company_channel(company_id: int) -> str:
 # Queue markers that end a subscription's iteration.
 _CLOSED: Final = object()
 _OVERFLOW: Final = object()
+_UNAVAILABLE: Final = object()
 
 
-class _MemorySubscription:
-    """One subscriber's bounded buffer and its async iterator."""
+class LocalSubscription:
+    """One subscriber's bounded buffer in this process, and its async iterator.
+
+    Shared by the brokers: whatever carries a message here, each subscriber
+    reads it from its own queue, so a slow one never holds up the others.
+    """
 
     def __init__(self, channel: str, maxsize: int) -> None:
         self.channel = channel
@@ -95,7 +110,15 @@ class _MemorySubscription:
             self._queue.get_nowait()
         self._queue.put_nowait(signal)
 
-    def __aiter__(self) -> _MemorySubscription:
+    def lose_connection(self) -> None:
+        """End with `BrokerUnavailable`: the broker lost what fed this buffer."""
+        self.end(_UNAVAILABLE)
+
+    def close(self) -> None:
+        """End the iteration: the broker was closed."""
+        self.end(_CLOSED)
+
+    def __aiter__(self) -> LocalSubscription:
         return self
 
     async def __anext__(self) -> Message:
@@ -103,6 +126,9 @@ class _MemorySubscription:
         if item is _OVERFLOW:
             self._queue.put_nowait(item)
             raise SubscriberOverflow(f"subscriber of {self.channel} fell behind")
+        if item is _UNAVAILABLE:
+            self._queue.put_nowait(item)
+            raise BrokerUnavailable(f"subscription to {self.channel} lost its feed")
         if item is _CLOSED:
             self._queue.put_nowait(item)
             raise StopAsyncIteration
@@ -122,7 +148,7 @@ class MemoryBroker:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         self._queue_size = queue_size
-        self._channels: dict[str, set[_MemorySubscription]] = {}
+        self._channels: dict[str, set[LocalSubscription]] = {}
         self._closed = False
 
     async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
@@ -141,7 +167,7 @@ class MemoryBroker:
         self._closed = True
         for subscriptions in self._channels.values():
             for subscription in subscriptions:
-                subscription.end(_CLOSED)
+                subscription.close()
 
     def subscriber_count(self, channel: str | None = None) -> int:
         """Open subscriptions on `channel`, or on every channel."""
@@ -153,14 +179,14 @@ class MemoryBroker:
     async def _subscription(self, channel: str) -> AsyncIterator[Subscription]:
         if self._closed:
             raise BrokerClosed("subscribe on a closed broker")
-        subscription = _MemorySubscription(channel, self._queue_size)
+        subscription = LocalSubscription(channel, self._queue_size)
         self._channels.setdefault(channel, set()).add(subscription)
         try:
             yield subscription
         finally:
             self._detach(subscription)
 
-    def _detach(self, subscription: _MemorySubscription) -> None:
+    def _detach(self, subscription: LocalSubscription) -> None:
         subscribers = self._channels.get(subscription.channel)
         if subscribers is None:
             return
