@@ -9,7 +9,11 @@ too, so a client resuming with `seq > cursor` never skips a late event.
 
 Only after that commit are the events published and marked `published_at`;
 a relay that starts publishes whatever an earlier one stamped but never
-announced. Each message carries `prev_seq`, the company's previous event, so
+announced. While the broker is unavailable (Redis restarting) the relay goes
+on stamping, leaves those rows unpublished and announces them on a later
+pass; subscribers lost their feeds meanwhile and resume from the table.
+
+Each message carries `prev_seq`, the company's previous event, so
 a subscriber can notice messages that arrive out of order (two relay
 processes) or not at all (a broker hiccup) and fill the gap from the table.
 """
@@ -27,7 +31,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from spur.models.event import AchievementEvent
-from spur.subscriptions.broker import Broker, company_channel
+from spur.subscriptions.broker import Broker, BrokerUnavailable, company_channel
 
 logger = logging.getLogger(__name__)
 
@@ -125,13 +129,13 @@ class Relay:
 
     async def _drain_locked(self) -> int:
         if self._recover:
-            await self._republish()
-            self._recover = False
+            self._recover = not await self._republish()
         stamped = 0
         # Shielded: Tortoise's SQLite transaction keeps the database's write
         # lock for good if it is cancelled while it begins.
         while batch := await asyncio.shield(self._stamp_batch()):
-            await self._announce(batch)
+            if not await self._announce(batch):
+                self._recover = True
             stamped += len(batch)
         return stamped
 
@@ -175,18 +179,29 @@ class Relay:
             await _write_seqs(connection, rows)
         return rows
 
-    async def _republish(self) -> None:
+    async def _republish(self) -> bool:
+        """Announce what was stamped but never published; False if that failed."""
         while rows := await _stamped_unpublished(self._batch_size):
             self._log.info("relay republishing %s unannounced events", len(rows))
-            await self._announce(rows)
+            if not await self._announce(rows):
+                return False
+        return True
 
-    async def _announce(self, rows: Sequence[dict[str, Any]]) -> None:
+    async def _announce(self, rows: Sequence[dict[str, Any]]) -> bool:
+        """Publish stamped rows and mark them; False (rows left) without a broker."""
         previous = await _previous_seqs(rows)
-        for row in rows:
-            message = event_message(row, previous[row["id"]])
-            await self._broker.publish(company_channel(row["company_id"]), message)
+        try:
+            for row in rows:
+                message = event_message(row, previous[row["id"]])
+                channel = company_channel(row["company_id"])
+                await self._broker.publish(channel, message)
+        except BrokerUnavailable as error:
+            # Stamped rows stay in the table; a later pass announces them.
+            self._log.warning("relay left %s events unannounced: %s", len(rows), error)
+            return False
         ids = [row["id"] for row in rows]
         await AchievementEvent.filter(id__in=ids).update(published_at=self._clock())
+        return True
 
 
 def event_message(row: dict[str, Any], prev_seq: int | None) -> dict[str, Any]:
@@ -213,7 +228,8 @@ async def publish_progress(
 ) -> None:
     """Announce that goals changed: (goal id, period start ISO date) pairs.
 
-    Transient: nothing is stored, a client that misses it reads the goal.
+    Transient: nothing is stored, a client that misses it reads the goal, so
+    an unavailable broker only costs a log line (the caller's work committed).
     """
     message = {
         "type": "progress",
@@ -222,7 +238,12 @@ async def publish_progress(
         "team_id": team_id,
         "company_id": company_id,
     }
-    await broker.publish(company_channel(company_id), message)
+    try:
+        await broker.publish(company_channel(company_id), message)
+    except BrokerUnavailable as error:
+        logger.warning(
+            "goal progress of company %s not announced: %s", company_id, error
+        )
 
 
 async def _serialise_passes(connection: BaseDBAsyncClient) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from spur.models import AchievementEvent, EventKind, Member
-from spur.subscriptions.broker import MemoryBroker, company_channel
+from spur.subscriptions.broker import BrokerUnavailable, MemoryBroker, company_channel
 from spur.subscriptions.relay import Relay, event_message, publish_progress
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class RecordingBroker(MemoryBroker):
         super().__init__()
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.failures_left = 0
+        self.unavailable = False
         self.before_publish: Callable[[], Awaitable[None]] | None = None
 
     async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
@@ -37,6 +38,8 @@ class RecordingBroker(MemoryBroker):
         if self.failures_left:
             self.failures_left -= 1
             raise ConnectionError("broker unavailable")
+        if self.unavailable:
+            raise BrokerUnavailable("redis is restarting")
         self.published.append((channel, dict(message)))
         await super().publish(channel, message)
 
@@ -267,6 +270,48 @@ async def test_database_failure_does_not_kill_the_task(
         await relay.stop()
 
     assert sum("relay pass failed" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_unavailable_broker_leaves_stamped_rows_for_a_later_pass(
+    any_people: People, new_event: NewEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    broker = RecordingBroker()
+    relay = Relay(broker, batch_size=2)
+    broker.unavailable = True
+    for _ in range(3):
+        await new_event(any_people.alice)
+
+    with caplog.at_level(logging.WARNING, logger="spur.subscriptions.relay"):
+        assert await relay.drain() == 3
+        await new_event(any_people.alice)
+        assert await relay.drain() == 1
+
+    # Numbered in commit order although nothing could be announced.
+    assert [seq for _, seq in await stamped()] == [1, 2, 3, 4]
+    assert await AchievementEvent.filter(published_at__isnull=True).count() == 4
+    assert broker.published == []
+    assert "left 2 events unannounced" in caplog.text
+
+    broker.unavailable = False
+    await new_event(any_people.alice)
+    assert await relay.drain() == 1
+
+    assert broker.seqs() == [1, 2, 3, 4, 5]
+    assert [m["prev_seq"] for _, m in broker.published] == [None, 1, 2, 3, 4]
+    assert not await AchievementEvent.filter(published_at__isnull=True).exists()
+
+
+async def test_progress_is_dropped_while_the_broker_is_unavailable(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = RecordingBroker()
+    broker.unavailable = True
+
+    with caplog.at_level(logging.WARNING, logger="spur.subscriptions.relay"):
+        await publish_progress(broker, 7, [(3, "2026-12-01")], 11, 5)
+
+    assert broker.published == []
+    assert "progress of company 7 not announced" in caplog.text
 
 
 async def test_stop_without_start_is_harmless() -> None:
