@@ -1,13 +1,14 @@
 """Preference profiles: what each group of people wants from a reward. No I/O.
 
-A member's preference is what they stated in their latest survey (the first
-of their ranking), or else what their rewards say they chase: the family
-holding the largest share of what they earned in a window, counted as
-"things chased" (one commission or cash rule per ISO week, one entitlement
-per entry), so a busy seller's hundred commission lines count as the weeks
-they chased commission, not as a hundred votes. Appraisal pay is left out:
-nobody chooses it. Shares are counted per segment (30 or under, 35 or over,
-everyone else), and a recommended mix follows from them.
+A member's preference is what they stated (the first of the ranking in
+their latest survey, else the preference on their profile), or else what
+their rewards say they chase: the family with the most "things chased" in
+a window, where a cash or commission rule counts once per ISO week and an
+entitlement once per entry, so a busy seller's hundred commission lines
+count as the weeks they chased commission, not as a hundred votes.
+Appraisal pay is left out: nobody chooses it. Shares are counted per
+segment (30 or under, 35 or over, everyone else), and a recommended mix
+follows from them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Segment(enum.StrEnum):
 
 
 class Source(enum.StrEnum):
-    SURVEY = "SURVEY"
+    STATED = "STATED"
     INFERRED = "INFERRED"
 
 
@@ -146,13 +147,13 @@ class SegmentShares:
 
     segment: Segment
     members: int
-    surveyed: int
+    stated: int
     inferred: int
     shares: list[Share]
 
     @property
     def known(self) -> int:
-        return self.surveyed + self.inferred
+        return self.stated + self.inferred
 
     @property
     def top(self) -> Share | None:
@@ -179,7 +180,7 @@ def shares(answers: Iterable[Answer], segment: Segment) -> SegmentShares:
     return SegmentShares(
         segment=segment,
         members=len(mine),
-        surveyed=sum(1 for a in known if a.source is Source.SURVEY),
+        stated=sum(1 for a in known if a.source is Source.STATED),
         inferred=sum(1 for a in known if a.source is Source.INFERRED),
         shares=[Share(f, counts[f], percent(counts[f], len(known))) for f in FAMILIES],
     )

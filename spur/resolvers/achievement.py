@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from spur.api.context import Context
 from spur.api.errors import Forbidden, NotFound, RateLimited
-from spur.models import AchievementEvent, Goal, Team
+from spur.models import AchievementEvent, EventKind, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
 from spur.resolvers.loaders import Loaders, loaders_for_events
 from spur.subscriptions.broker import BrokerUnavailable, SubscriberOverflow
@@ -28,6 +28,8 @@ Replay = Callable[[int, int], Awaitable[list[AchievementEvent]]]
 
 # RFC 6455 "Try Again Later": graphql-ws clients reconnect after it.
 TRY_AGAIN_LATER: Final = 1013
+# Events for a team's managers and HR only, never in a member's own feed.
+TEAM_ONLY: Final = frozenset({EventKind.MANAGER_ALERT})
 
 
 def member_feed(
@@ -42,9 +44,12 @@ def member_feed(
     cursor = parse_cursor(after)
 
     def audience(message: Mapping[str, Any]) -> bool:
-        return message.get("member_id") == member_id
+        # An alert names its subject, but is for the subject's managers.
+        own = message.get("member_id") == member_id
+        return own and message.get("kind") not in TEAM_ONLY
 
     pages = _ReplayPages(ctx, member_id=member_id)
+    pages.hidden = TEAM_ONLY
     return pages.fresh(
         event_feed(ctx.services.broker, viewer.company_id, cursor, audience, pages)
     )
@@ -110,14 +115,14 @@ class _ReplayPages:
     def __init__(self, ctx: Context, **audience: int) -> None:
         self.ctx = ctx
         self.audience = audience
+        self.hidden: frozenset[EventKind] = frozenset()
         self.primed: set[int] = set()
 
     async def __call__(self, after_seq: int, limit: int) -> list[AchievementEvent]:
-        events = (
-            await AchievementEvent.filter(seq__gt=after_seq, **self.audience)
-            .order_by("seq")
-            .limit(limit)
-        )
+        query = AchievementEvent.filter(seq__gt=after_seq, **self.audience)
+        if self.hidden:
+            query = query.exclude(kind__in=list(self.hidden))
+        events = await query.order_by("seq").limit(limit)
         self.ctx.loaders = await loaders_for_events(events)
         self.primed = {event.id for event in events}
         return events

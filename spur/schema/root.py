@@ -18,6 +18,7 @@ from spur.api.error_policy import ErrorPolicy
 from spur.api.settings import Settings
 from spur.schema.achievement import AchievementSubscription
 from spur.schema.activity import ActivityMutation
+from spur.schema.alert import AlertMutation, AlertQuery, AlertSubscription
 from spur.schema.appraisal import AppraisalQuery
 from spur.schema.appraisal_admin import AppraisalMutation
 from spur.schema.appraisal_review import AppraisalReviewMutation
@@ -30,6 +31,7 @@ from spur.schema.metric import MetricMutation, MetricQuery
 from spur.schema.node import NodeQuery
 from spur.schema.plan import PlanQuery
 from spur.schema.plan_admin import PlanMutation
+from spur.schema.preference import PreferenceMutation, PreferenceQuery
 from spur.schema.preview import PreviewQuery
 from spur.schema.rerate import RerateMutation
 from spur.schema.scalars import SCALAR_MAP
@@ -46,6 +48,8 @@ class Query(
     MetricQuery,
     PreviewQuery,
     AppraisalQuery,
+    AlertQuery,
+    PreferenceQuery,
 ):
     """Everything a client can read."""
 
@@ -63,12 +67,14 @@ class Mutation(
     RerateMutation,
     AppraisalMutation,
     AppraisalReviewMutation,
+    AlertMutation,
+    PreferenceMutation,
 ):
     """Everything a client can change."""
 
 
 @strawberry.type
-class Subscription(AchievementSubscription):
+class Subscription(AchievementSubscription, AlertSubscription):
     """Live events over `graphql-transport-ws`."""
 
 
