@@ -48,7 +48,8 @@ from spur.models.config import tortoise_config
 from spur.models.database import migrate_database
 from spur.resolvers.loaders import Loaders
 from spur.schema.root import build_schema
-from spur.subscriptions.broker import MemoryBroker
+from spur.subscriptions.broker import Broker, MemoryBroker
+from spur.subscriptions.redis_broker import RedisBroker
 from spur.subscriptions.relay import Relay
 
 logger = logging.getLogger(__name__)
@@ -278,13 +279,22 @@ class SpurGraphQL(GraphQL[Context, None]):
 
 
 async def health(request: Request) -> JSONResponse:
-    """Liveness and database reachability, for load balancers and Docker."""
+    """Liveness and database reachability, for load balancers and Docker.
+
+    With the Redis broker it adds `"broker": "redis"` and whether Redis
+    answers. Without Redis the instance still serves (live feeds resume once
+    it is back), so that alone does not make it unhealthy.
+    """
     try:
         async with in_transaction() as conn:
             await conn.execute_query("SELECT 1")
     except Exception:  # the check itself must answer, whatever the failure
         logger.exception("health check: database unreachable")
         return JSONResponse({"status": "unavailable"}, status_code=503)
+    broker = request.app.state.services.broker
+    if isinstance(broker, RedisBroker):
+        redis = "ok" if await broker.reachable() else "unavailable"
+        return JSONResponse({"status": "ok", "broker": "redis", "redis": redis})
     return JSONResponse({"status": "ok"})
 
 
@@ -292,13 +302,14 @@ async def stats(request: Request) -> JSONResponse:
     """Live counters for tests and operators: what dropped sockets leave behind."""
     services: Services = request.app.state.services
     graphql: SpurGraphQL = request.app.state.graphql
-    return JSONResponse(
-        {
-            "sockets": graphql.open_sockets,
-            "subscriptions": services.broker.subscriber_count(),
-            "tasks": len(asyncio.all_tasks()),
-        }
-    )
+    counters = {
+        "sockets": graphql.open_sockets,
+        "subscriptions": services.broker.subscriber_count(),
+        "tasks": len(asyncio.all_tasks()),
+    }
+    if isinstance(services.broker, RedisBroker):
+        counters["redis_channels"] = services.broker.redis_channels()
+    return JSONResponse(counters)
 
 
 def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
@@ -307,7 +318,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
     `settings.expose_stats` adds `GET /stats` (socket, subscription and task
     counts, for leak checks); it is off by default.
     """
-    broker = MemoryBroker()
+    broker = make_broker(settings)
     services = Services(
         settings=settings,
         broker=broker,
@@ -345,6 +356,13 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
     app.state.services = services
     app.state.graphql = graphql
     return app
+
+
+def make_broker(settings: Settings) -> Broker:
+    """Redis when `SPUR_REDIS_URL` is set (several instances), else in-memory."""
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url, prefix=settings.redis_prefix)
+    return MemoryBroker()
 
 
 async def _fill_demo(services: Services) -> None:

@@ -36,6 +36,9 @@ class Settings:
     expose_stats: bool
     max_body_bytes: int
     jwt_secret_generated: bool = False
+    # Unset: the in-memory broker, and live feeds reach one process only.
+    redis_url: str | None = None
+    redis_prefix: str = "spur:"
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (the CLI's flags win over the env)."""
@@ -71,6 +74,8 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         keepalive_seconds=config("SPUR_WS_KEEPALIVE_SECONDS", cast=int, default=15),
         late_days=config("SPUR_LATE_DAYS", cast=int, default=10),
         max_body_bytes=config("SPUR_MAX_BODY_BYTES", cast=int, default=256 * 1024),
+        redis_url=config("SPUR_REDIS_URL", default="") or None,
+        redis_prefix=config("SPUR_REDIS_PREFIX", default="spur:"),
         # Off by default: the counters say nothing secret, but nobody needs them.
         expose_stats=config("SPUR_EXPOSE_STATS", cast=bool, default=False),
     )
