@@ -265,3 +265,63 @@ def localized(default: str, titles: Mapping[str, str], lang: str) -> str:
         if resolve_language(tag) == wanted and title.strip():
             return title
     return default
+
+
+_EN_RANK_PERIOD = {
+    PeriodKind.DAY: "today's",
+    PeriodKind.WEEK: "this week's",
+    PeriodKind.MONTH: "this month's",
+    PeriodKind.QUARTER: "this quarter's",
+    PeriodKind.YEAR: "this year's",
+}
+
+
+def rank_changed(
+    lang: str, *, rank: int, metric_name: str, period_kind: PeriodKind
+) -> str:
+    """Tells the reader they rose to a rank on a company leaderboard."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return f"你在{when}{_zh_title(metric_name)}排行榜上升至第 {rank} 名！"
+    when = _EN_RANK_PERIOD[period_kind]
+    return f"You are now #{rank} on {when} {_en_title(metric_name)} leaderboard!"
+
+
+def rank_changed_by(
+    lang: str, *, member_name: str, rank: int, metric_name: str, period_kind: PeriodKind
+) -> str:
+    """Team feed line: a member rose to a rank on a company leaderboard."""
+    if _is_zh(lang):
+        when = _ZH_PERIOD[period_kind]
+        return (
+            f"{member_name}在{when}{_zh_title(metric_name)}排行榜上升至第 {rank} 名。"
+        )
+    when = _EN_RANK_PERIOD[period_kind]
+    return (
+        f"{member_name} is now #{rank} on {when} {_en_title(metric_name)} leaderboard."
+    )
+
+
+def best_of_week(lang: str, *, count: int, metric_name: str, week_label: str) -> str:
+    """Tells the reader they were their team's best of a week on a metric."""
+    if _is_zh(lang):
+        return f"你是团队 {week_label} 的{_zh_title(metric_name)}周冠军（{count}）！"
+    return (
+        f"You were your team's best of {week_label} for "
+        f"{_en_title(metric_name)} ({count})!"
+    )
+
+
+def best_of_week_by(
+    lang: str, *, member_name: str, count: int, metric_name: str, week_label: str
+) -> str:
+    """Team feed line: the team's best of a week on a metric, with the count."""
+    if _is_zh(lang):
+        return (
+            f"{member_name}是团队 {week_label} 的{_zh_title(metric_name)}"
+            f"周冠军（{count}）。"
+        )
+    return (
+        f"{member_name} was the team's best of {week_label} for "
+        f"{_en_title(metric_name)} ({count})."
+    )

@@ -46,6 +46,7 @@ from spur.resolvers.goal_progress import GoalOutcome, advance_goals
 from spur.resolvers.payout import Payout
 from spur.resolvers.rating import RatingInput, rate_activity
 from spur.resolvers.rulebook import RuleBook, load_rulebook
+from spur.resolvers.scores import rank_events, record_scores
 from spur.subscriptions.relay import publish_progress
 
 logger = logging.getLogger(__name__)
@@ -261,6 +262,9 @@ async def _apply(
         conn, company.id, total_deltas(member, activity, changes, tz), now
     )
     outcome = await advance_goals(conn, company, member, activity, changes, now)
+    scores = await record_scores(conn, company, member, activity, changes, now)
+    ranked = await rank_events(conn, company, member, activity, scores)
+    outcome = replace(outcome, events=outcome.events + ranked)
     book = await load_rulebook(conn, company.id)
     if not book.plans:
         return outcome

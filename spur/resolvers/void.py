@@ -52,6 +52,7 @@ from spur.resolvers.activity import metric_changes, total_deltas
 from spur.resolvers.goal_progress import goal_applies
 from spur.resolvers.ledger import checked_text, global_ids, reverse_entry
 from spur.resolvers.payout import plan_limits
+from spur.resolvers.scores import record_scores
 from spur.subscriptions.relay import publish_progress
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,9 @@ class _Undo:
         changes = {metric_id: -delta for metric_id, delta in added.items()}
         deltas = total_deltas(member, self.activity, changes, self.tz)
         await add_to_totals(self.conn, self.company.id, deltas, self.now)
+        await record_scores(
+            self.conn, self.company, member, self.activity, changes, self.now
+        )
         return await self._goals(member, changes)
 
     async def _goals(
