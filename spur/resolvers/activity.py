@@ -42,6 +42,7 @@ from spur.resolvers.activity_input import (
     CheckedActivity,
     check_activity,
 )
+from spur.resolvers.alert_rules import alerts_after_activity
 from spur.resolvers.goal_progress import GoalOutcome, advance_goals
 from spur.resolvers.payout import Payout
 from spur.resolvers.rating import RatingInput, rate_activity
@@ -115,6 +116,7 @@ async def record_activity(
         outcome = await _apply(conn, company, member, activity, now)
 
     await _announce(services, company, member, outcome)
+    await alerts_after_activity(services, company, member, activity)
     return Recorded(activity, False, outcome.events, outcome.rewards, outcome.moved)
 
 
