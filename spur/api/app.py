@@ -47,6 +47,7 @@ from spur.api.settings import Settings
 from spur.models.config import tortoise_config
 from spur.models.database import migrate_database
 from spur.resolvers.loaders import Loaders
+from spur.resolvers.weekly_best import WeeklyBest
 from spur.schema.root import build_schema
 from spur.subscriptions.broker import Broker, MemoryBroker
 from spur.subscriptions.redis_broker import RedisBroker
@@ -326,6 +327,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
         tokens=TokenService(settings, utc_now),
     )
     graphql = SpurGraphQL(services)
+    weekly_best = WeeklyBest(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -334,9 +336,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
             if demo:
                 await _fill_demo(services)
             await services.relay.start()
+            weekly_best.start()
             try:
                 yield {}
             finally:
+                await weekly_best.stop()
                 await services.relay.stop()
                 await broker.close()
 

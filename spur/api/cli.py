@@ -46,7 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
     migrate = commands.add_parser("migrate", help="apply pending migrations")
     migrate.set_defaults(run=_migrate)
-    for command in (serve, migrate):
+    best = commands.add_parser(
+        "weekly-best",
+        help="write each team's best-of-the-week event for the last ended week "
+        "(once per team and week; the server also does this on its own)",
+    )
+    best.add_argument("--at", help="an ISO instant to count from instead of now")
+    best.set_defaults(run=_weekly_best)
+    for command in (serve, migrate, best):
         command.add_argument("--database-url", help="overrides SPUR_DATABASE_URL")
     return parser
 
@@ -83,6 +90,14 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> None:
         where = _without_password(settings.database_url)
         sys.exit(f"spur: cannot use the database {where}: {error}")
     logger.info("database is up to date")
+
+
+def _weekly_best(args: argparse.Namespace, settings: Settings) -> None:
+    from spur.resolvers.weekly_best import run_weekly_best
+
+    _migrate(args, settings)
+    written = asyncio.run(run_weekly_best(settings, args.at))
+    logger.info("best of the week: %s new team events", written)
 
 
 def _without_password(url: str) -> str:
