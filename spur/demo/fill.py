@@ -32,6 +32,7 @@ from spur.demo.people import (
 )
 from spur.demo.plan import DemoPlan, build_plan
 from spur.demo.plan_ledger import store_plan_history
+from spur.demo.scores import store_scores
 from spur.demo.store import (
     BATCH,
     store_activities,
@@ -40,6 +41,7 @@ from spur.demo.store import (
     store_progress,
     store_totals,
 )
+from spur.demo.surveys import store_surveys
 from spur.models import Company, ExchangeRate, Member, MetricDefinition, Team
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,7 @@ async def _store(
         name=COMPANY_NAME, timezone=COMPANY_TIMEZONE, currency=COMPANY_CURRENCY
     )
     members, team_ids = await _store_people(company.id, plan, password_hash)
+    await store_surveys(company.id, plan.people, plan.now, plan.tz)
     metric_ids = await _store_metrics(company.id)
     await _store_rates(company.id, plan)
     author = next(i for i, p in enumerate(plan.people) if p.email == HR_EMAIL)
@@ -111,6 +114,7 @@ async def _store(
     )
 
     await store_totals(company.id, history, metric_ids)
+    await store_scores(conn, company.id, history.totals, history.reached, metric_ids)
     await store_progress(history)
     goal_entries = await store_ledger(company.id, history)
     first = local_date(Window(plan.now, plan.tz).start, plan.tz)
