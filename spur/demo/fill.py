@@ -32,7 +32,6 @@ from spur.demo.people import (
 )
 from spur.demo.plan import DemoPlan, build_plan
 from spur.demo.plan_ledger import store_plan_history
-from spur.demo.scores import store_scores
 from spur.demo.store import (
     BATCH,
     store_activities,
@@ -114,7 +113,6 @@ async def _store(
     )
 
     await store_totals(company.id, history, metric_ids)
-    await store_scores(conn, company.id, history.totals, history.reached, metric_ids)
     await store_progress(history)
     goal_entries = await store_ledger(company.id, history)
     first = local_date(Window(plan.now, plan.tz).start, plan.tz)
