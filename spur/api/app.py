@@ -46,6 +46,7 @@ from spur.api.services import Services, utc_now
 from spur.api.settings import Settings
 from spur.models.config import tortoise_config
 from spur.models.database import migrate_database
+from spur.resolvers.alert_rules import DailyAlerts
 from spur.resolvers.loaders import Loaders
 from spur.resolvers.weekly_best import WeeklyBest
 from spur.schema.root import build_schema
@@ -328,6 +329,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
     )
     graphql = SpurGraphQL(services)
     weekly_best = WeeklyBest(services)
+    daily_alerts = DailyAlerts(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -337,9 +339,11 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
                 await _fill_demo(services)
             await services.relay.start()
             weekly_best.start()
+            daily_alerts.start()
             try:
                 yield {}
             finally:
+                await daily_alerts.stop()
                 await weekly_best.stop()
                 await services.relay.stop()
                 await broker.close()
