@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -32,6 +32,7 @@ from spur.demo.people import (
 )
 from spur.demo.plan import DemoPlan, build_plan
 from spur.demo.plan_ledger import store_plan_history
+from spur.demo.scores import DAY_BOARD_DAYS, store_scores
 from spur.demo.store import (
     BATCH,
     store_activities,
@@ -113,6 +114,10 @@ async def _store(
     )
 
     await store_totals(company.id, history, metric_ids)
+    days_since = local_date(plan.now, plan.tz) - timedelta(days=DAY_BOARD_DAYS - 1)
+    await store_scores(
+        conn, company.id, history.totals, history.reached, metric_ids, days_since
+    )
     await store_progress(history)
     goal_entries = await store_ledger(company.id, history)
     first = local_date(Window(plan.now, plan.tz).start, plan.tz)

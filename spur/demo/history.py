@@ -146,6 +146,8 @@ class History:
         default_factory=lambda: defaultdict(Decimal)
     )
     progress: dict[tuple[int, date], Progress] = field(default_factory=dict)
+    # When each member total took its final value (a leaderboard tie-break).
+    reached: dict[TotalKey, datetime] = field(default_factory=dict)
     ledger: list[LedgerLine] = field(default_factory=list)
     events: list[EventLine] = field(default_factory=list)
 
@@ -191,7 +193,7 @@ class Recorder:
         member = self.members[draft.owner]
         periods = self._periods_of(draft.at)
         for key, value in found.items():
-            self._add_totals(key, member, periods, value)
+            self._add_totals(key, member, periods, value, draft.at)
         for goal in self._goals_moved(draft.owner, member, found):
             period = periods[goal.kind]
             if goal.counts(period, draft.at):
@@ -229,10 +231,12 @@ class Recorder:
         member: MemberRef,
         periods: dict[PeriodKind, Period],
         value: Decimal,
+        at: datetime,
     ) -> None:
         totals = self.history.totals
         for kind, period in periods.items():
             totals[key, "member", member.id, kind, period.start_date] += value
+            self.history.reached[key, "member", member.id, kind, period.start_date] = at
             if member.team_id is not None:
                 totals[key, "team", member.team_id, kind, period.start_date] += value
 
