@@ -43,8 +43,15 @@
 | finalizeAppraisal,        |             |                |          |         |
 | correctAppraisal,         |             |                |          |         |
 | markSpecialContribution   |             |                |          |         |
+| alerts (query and         | no          | own teams      | company  | no      |
+| subscription),            |             |                |          |         |
+| preferenceShares,         |             |                |          |         |
+| preferenceProfile         |             |                |          |         |
+| acceptAlert, dismissAlert | no          | own teams *    | company *| no      |
+| submitPreferenceSurvey,   | self        | self           | self     | no      |
+| myPreferenceSurvey        |             |                |          |         |
 
-* never the viewer's own rewards or activity: someone else decides on those.
+* never the viewer's own rewards, activity or alerts: someone else decides.
 The CSV export is `GET /exports/payroll/{YYYY-MM}.csv` (spur.api.exports).
 ** writes nothing, but shows what every member of the company would be paid,
 which a manager may not see beyond their own teams.
