@@ -43,6 +43,8 @@
 | finalizeAppraisal,        |             |                |          |         |
 | correctAppraisal,         |             |                |          |         |
 | markSpecialContribution   |             |                |          |         |
+| driverAnalysis,           | no          | own teams      | company  | no      |
+| teamHealth                |             |                |          |         |
 | alerts (query and         | no          | own teams      | company  | no      |
 | subscription),            |             |                |          |         |
 | preferenceShares,         |             |                |          |         |
@@ -184,6 +186,15 @@ class CanAdministerIncentives(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) is not Role.HR_ADMIN:
             raise Forbidden("Only HR admins may change incentive plans.")
+        return True
+
+
+class CanReadInsights(BasePermission):
+    """Managers and HR admins: driver analysis and team health."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins may read insights.")
         return True
 
 
