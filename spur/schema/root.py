@@ -25,6 +25,7 @@ from spur.schema.appraisal_review import AppraisalReviewMutation
 from spur.schema.auth import AuthMutation
 from spur.schema.exchange_rate import ExchangeRateMutation, ExchangeRateQuery
 from spur.schema.goal_admin import GoalAdminMutation
+from spur.schema.insight import InsightQuery
 from spur.schema.leaderboard import LeaderboardQuery
 from spur.schema.ledger import LedgerMutation, LedgerQuery
 from spur.schema.member import MemberQuery
@@ -52,6 +53,7 @@ class Query(
     LeaderboardQuery,
     AlertQuery,
     PreferenceQuery,
+    InsightQuery,
 ):
     """Everything a client can read."""
 
