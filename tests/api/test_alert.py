@@ -25,6 +25,9 @@ from spur.models import (
 from spur.resolvers import alert_rules
 from tests.api.conftest import FixedClock
 from tests.api.helpers import GraphQL, error_codes, global_id, record, recorded
+
+# `sql` is the statement-counting fixture the query-count tests use.
+from tests.api.test_query_counts import StatementLog, sql, statements  # noqa: F401
 from tests.factories import World, build_world
 from tests.plans import PlanSpec, Rule, make_plan
 
@@ -433,3 +436,48 @@ async def test_nobody_decides_an_alert_about_themselves(
     assert error_codes(body) == ["FORBIDDEN"]
     assert await LedgerEntry.all().count() == 0
     assert (await ManagerAlert.get(id=about_hr.id)).status is AlertStatus.OPEN
+
+
+# Query counts
+
+
+async def some_alerts(world: World, n: int, clock: FixedClock) -> None:
+    """`n` alerts of every rule, about the seller and the team."""
+    december = datetime(2026, 12, 1).date()
+    week = datetime(2026, 11, 30).date()
+    for k in range(n):
+        common = {"company": world.company, "team": world.team, "raised_at": clock.now}
+        values = {"value": Decimal(30), "baseline": Decimal(10), "message": "m"}
+        await ManagerAlert.create(
+            **common, **values, member=world.seller, key=f"c{n}:{k}",
+            rule="CONVERSION_LEAD", period_kind="MONTH", period_start=december,
+        )  # fmt: skip
+        await ManagerAlert.create(
+            **common, **values, member=world.seller, key=f"r{n}:{k}",
+            rule="REPLY_DRIFT", period_kind="WEEK", period_start=week,
+        )  # fmt: skip
+        await ManagerAlert.create(
+            **common, **values, key=f"u{n}:{k}",
+            rule="LOW_UPKEEP", period_kind="WEEK", period_start=week,
+        )  # fmt: skip
+        await ManagerAlert.create(
+            **common, **values, member=world.seller, goal=world.weekly,
+            key=f"g{n}:{k}", rule="GOAL_AT_RISK", period_kind="WEEK",
+            period_start=week,
+        )  # fmt: skip
+
+
+async def test_a_page_of_alerts_costs_the_same_for_4_or_20(
+    team: World,
+    gql: GraphQL,
+    login: Any,
+    clock: FixedClock,
+    sql: StatementLog,  # noqa: F811
+) -> None:
+    hr = await login("hr@example.com")
+    await some_alerts(team, 1, clock)
+    few = await statements(sql, gql, ALERTS, {}, hr)
+    await some_alerts(team, 4, clock)
+    many = await statements(sql, gql, ALERTS, {}, hr)
+
+    assert many == few, sql.statements
