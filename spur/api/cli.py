@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import uvicorn
 from tortoise.exceptions import DBConnectionError, OperationalError
 
+from spur.api.insights_cli import add_command as add_insights_command
 from spur.api.logs import configure_logging
 from spur.api.settings import Settings, load_settings
 from spur.models.database import migrate_database
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     best.add_argument("--at", help="an ISO instant to count from instead of now")
     best.set_defaults(run=_weekly_best)
-    for command in (serve, migrate, best):
+    insights = add_insights_command(commands)
+    for command in (serve, migrate, best, insights):
         command.add_argument("--database-url", help="overrides SPUR_DATABASE_URL")
     return parser
 

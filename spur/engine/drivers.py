@@ -31,6 +31,10 @@ CONFIDENCE = 0.95
 SMALL_UNITS = 30
 SMALL_MEMBERS = 5
 _CHUNK = 250
+CORRELATION_NOTE = (
+    "Correlation, not causation: members above a threshold may differ in "
+    "other ways too. Intervals are 95% from a bootstrap over members."
+)
 
 
 @dataclass(frozen=True)

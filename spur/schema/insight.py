@@ -9,6 +9,7 @@ import strawberry
 
 from spur.api.context import Context
 from spur.engine.driver_findings import Finding
+from spur.engine.drivers import CORRELATION_NOTE
 from spur.resolvers.drivers import AgeBand, Analysis
 from spur.resolvers.insights import driver_analysis, health
 from spur.resolvers.ledger import key_of
@@ -17,11 +18,6 @@ from spur.resolvers.team_health import TeamHealth
 from spur.schema.member import TeamNode
 
 strawberry.enum(AgeBand, description="Age bands: YOUNG 30 or under, SENIOR 35 or over.")
-
-CORRELATION_NOTE = (
-    "Correlation, not causation: members above a threshold may differ in "
-    "other ways too. Intervals are 95% from a bootstrap over members."
-)
 
 
 @strawberry.input(description="A group of members to analyse; every set field holds.")
