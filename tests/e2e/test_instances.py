@@ -103,20 +103,20 @@ async def test_a_subscriber_on_b_receives_what_a_recorded_in_order(
         live = [item["achievements"] for item in await feed.take(made)]
         assert await feed.silent()
 
-    assert made == 12
-    assert [event["kind"] for event in live] == ["ORDER_CLOSED"] * 12
+    # An order event each, and a rank change now and then.
+    assert [event["kind"] for event in live].count("ORDER_CLOSED") == 12
     assert cursors(live) == sorted(set(cursors(live)))
 
     # Replay by cursor, on either instance, is exactly what followed.
     for server in (pair.a, pair.b):
         variables = {"after": live[4]["cursor"]}
         async with subscribed(server, token, query, variables) as feed:
-            replayed = [item["achievements"] for item in await feed.take(7)]
+            replayed = [item["achievements"] for item in await feed.take(made - 5)]
             assert await feed.silent()
         assert cursors(replayed) == cursors(live[5:])
     variables = {"after": "0"}
     async with subscribed(pair.a, token, query, variables) as feed:
-        everything = [item["achievements"] for item in await feed.take(12)]
+        everything = [item["achievements"] for item in await feed.take(made)]
         assert await feed.silent()
     assert everything == live
 
@@ -139,7 +139,7 @@ async def test_both_instances_deliver_to_each_others_subscribers(
         assert await on_a.silent(0.3)
         assert await on_b.silent(0.3)
 
-    assert made == 6
+    assert [event["kind"] for event in got_a].count("ORDER_CLOSED") == 6
     assert got_a == got_b
     assert cursors(got_a) == sorted(set(cursors(got_a)))
 
@@ -205,6 +205,7 @@ async def test_redis_restart_during_a_live_feed_loses_and_repeats_nothing(
 
         made = await record_orders(pair.api_a, token, "before", 4)
         await client.until(made)
+        before = made
 
         redis.stop()
         # Recording still works; the events are stamped and wait in the table.
@@ -213,7 +214,7 @@ async def test_redis_restart_during_a_live_feed_loses_and_repeats_nothing(
         assert health["redis"] == "unavailable"
         await asyncio.sleep(0.5)
         assert TRY_AGAIN_LATER in client.closes
-        assert len(client.seen) == 4
+        assert len(client.seen) == before
 
         redis.start()
         await client.until(made)  # resumed by cursor, from the table
@@ -224,14 +225,14 @@ async def test_redis_restart_during_a_live_feed_loses_and_repeats_nothing(
         following.cancel()
         await asyncio.gather(following, return_exceptions=True)
 
-        assert made == 12
-        assert len(client.seen) == 12
+        assert made >= 12
+        assert len(client.seen) == made
         assert cursors(client.seen) == sorted(set(cursors(client.seen)))
         assert client.connected >= 2
         variables = {"after": "0"}
         query = document("OnAchievement")
         async with subscribed(pair.a, token, query, variables) as feed:
-            stored = [item["achievements"] for item in await feed.take(12)]
+            stored = [item["achievements"] for item in await feed.take(made)]
         assert cursors(stored) == cursors(client.seen)
         await pair.api_a.close()
         await pair.api_b.close()
