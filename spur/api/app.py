@@ -3,45 +3,41 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
-import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
-    ConnectionInitMessage,
-    SubscribeMessage,
-)
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.transactions import in_transaction
 
 from spur.api.auth import TokenService, bearer_token, load_viewer
 from spur.api.context import Context, Viewer
-from spur.api.errors import RateLimited, SpurError
+from spur.api.errors import SpurError
 from spur.api.exports import payroll_export
 from spur.api.limits import BodyLimit
+from spur.api.sockets import (
+    MISSING_TOKEN,
+    TRY_AGAIN_LATER,
+    SocketAdapter,
+    TransportWSHandler,
+)
 from spur.api.services import Services, utc_now
 from spur.api.settings import Settings
 from spur.models.config import tortoise_config
@@ -52,116 +48,13 @@ from spur.resolvers.weekly_best import WeeklyBest
 from spur.schema.root import build_schema
 from spur.subscriptions.broker import Broker, MemoryBroker
 from spur.subscriptions.redis_broker import RedisBroker
+from spur.subscriptions.fanout import FanoutHub
 from spur.subscriptions.relay import Relay
 
 logger = logging.getLogger(__name__)
 
-MISSING_TOKEN = 4401
-TOKEN_EXPIRED = 4403
-# RFC 6455 "Try Again Later": the graphql-ws client reconnects after it.
-TRY_AGAIN_LATER = 1013
 # A \uD800-\uDFFF escape: half of a surrogate pair, or a lone one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-class SocketAdapter(ASGIWebSocketAdapter):
-    """Strawberry's socket, inert once the server has closed it.
-
-    `on_ws_connect` closes a token-less socket with 4401 and then rejects it,
-    after which Strawberry closes it again (4403); operations still running
-    when an expired token closes the socket send `next` or `complete`. On a
-    closed socket both would raise and be logged as server faults, yet there
-    is nothing left to do: the peer can receive nothing more.
-    """
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        if self.closed:
-            return
-        try:
-            await super().send_json(message)
-        except WebSocketDisconnected:
-            # The peer vanished mid-send (no close frame); the receive loop
-            # sees the same and ends the connection and its operations.
-            logger.debug("dropped a message for a socket that went away")
-
-    async def close(self, code: int, reason: str) -> None:
-        if not self.closed:
-            await super().close(code, reason)
-
-    @property
-    def closed(self) -> bool:
-        return self.ws.application_state is WebSocketState.DISCONNECTED
-
-
-class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """`graphql-transport-ws`, closing the socket (4403) when its token expires.
-
-    Whatever runs on the socket (subscriptions, queries, mutations) was
-    authorised by the token of `connection_init`, so the whole connection
-    ends with it, not just its subscriptions.
-    """
-
-    expiry: asyncio.Task[None] | None = None
-
-    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
-        viewer = self.context.viewer_or_none
-        if self.connection_acknowledged and viewer and self.expiry is None:
-            self.expiry = asyncio.create_task(self._close_when_expired(viewer))
-
-    async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        """Refuse malformed messages and one operation too many, with codes.
-
-        Each operation also gets fresh loaders: the socket's context lives for
-        hours, and a loader keeps what it loaded (or failed to load) for good.
-        """
-        if not _well_formed(message):
-            await self.handle_invalid_message("Invalid subscribe message")
-            return
-        if self._one_too_many(message):
-            refusal = RateLimited("Too many operations on this socket.")
-            error = GraphQLError(refusal.message, extensions=refusal.extensions)
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [error.formatted]}
-            )
-            return
-        self.context.loaders = Loaders()
-        await super().handle_subscribe(message)
-
-    def _one_too_many(self, message: SubscribeMessage) -> bool:
-        # Strawberry's own refusal carries no code; the checks it makes
-        # first (acknowledged, a new id) keep their close codes.
-        limit = self.max_subscriptions_per_connection
-        return (
-            self.connection_acknowledged
-            and message["id"] not in self.operations
-            and limit is not None
-            and len(self.operations) >= limit
-        )
-
-    async def shutdown(self) -> None:
-        if self.expiry is not None:
-            self.expiry.cancel()
-        await super().shutdown()
-
-    async def _close_when_expired(self, viewer: Viewer) -> None:
-        await asyncio.sleep(max(0.0, viewer.token_expires_at - time.time()))
-        logger.info("closing socket of member %s: token expired", viewer.member_id)
-        # The peer may vanish meanwhile; then there is nobody left to tell.
-        with contextlib.suppress(WebSocketDisconnect):
-            await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
-
-
-def _well_formed(message: Mapping[str, Any]) -> bool:
-    """A `subscribe` message with the field types the protocol prescribes."""
-    payload = message.get("payload")
-    if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
-        return False
-    optional = {"variables": dict, "operationName": str, "extensions": dict}
-    return isinstance(payload.get("query"), str) and all(
-        payload.get(key) is None or isinstance(payload[key], kind)
-        for key, kind in optional.items()
-    )
 
 
 class SpurGraphQL(GraphQL[Context, None]):
@@ -186,6 +79,27 @@ class SpurGraphQL(GraphQL[Context, None]):
         )
         self.services = services
         self.open_sockets = 0
+        self.hub = FanoutHub(
+            services.broker,
+            self._execute,
+            per_member=settings.ws_live_per_member,
+        )
+
+    async def _execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        context: Context,
+    ) -> Any:
+        """A fan-out group's one execution of its subscription document."""
+        return await self.schema.stream(
+            document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+            allowed_operation_types=(OperationType.SUBSCRIPTION,),
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -304,10 +218,18 @@ async def stats(request: Request) -> JSONResponse:
     """Live counters for tests and operators: what dropped sockets leave behind."""
     services: Services = request.app.state.services
     graphql: SpurGraphQL = request.app.state.graphql
+    live = graphql.hub.gauges()
     counters = {
         "sockets": graphql.open_sockets,
-        "subscriptions": services.broker.subscriber_count(),
+        # Live subscriptions: members of the fan-out hub's groups, plus
+        # broker subscriptions held outside the hub (one per hub feed).
+        "subscriptions": live["members"]
+        + services.broker.subscriber_count()
+        - live["feeds"],
+        "groups": live["groups"],
+        "feeds": live["feeds"],
         "tasks": len(asyncio.all_tasks()),
+        "counters": vars(graphql.hub.counters),
     }
     if isinstance(services.broker, RedisBroker):
         counters["redis_channels"] = services.broker.redis_channels()
@@ -346,6 +268,7 @@ def create_app(settings: Settings, *, demo: bool = False) -> Starlette:
                 await daily_alerts.stop()
                 await weekly_best.stop()
                 await services.relay.stop()
+                await graphql.hub.close()
                 await broker.close()
 
     routes = [

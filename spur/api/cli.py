@@ -78,6 +78,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         port=args.port,
         log_config=None,
         ws="websockets-sansio",
+        # Live payloads are encoded once and written to every subscriber;
+        # per-socket compression would redo the work for each of them.
+        ws_per_message_deflate=False,
         # Pings find dead sockets; the protocol's own keep-alive is legacy-only.
         ws_ping_interval=settings.keepalive_seconds,
         proxy_headers=False,

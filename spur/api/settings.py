@@ -36,6 +36,11 @@ class Settings:
     expose_stats: bool
     max_body_bytes: int
     jwt_secret_generated: bool = False
+    # Frames a socket may have queued before it counts as too slow (closed
+    # with 1013, the client resumes by cursor), and live subscriptions one
+    # member may hold in one process.
+    ws_queue_frames: int = 256
+    ws_live_per_member: int = 100
     # Unset: the in-memory broker, and live feeds reach one process only.
     redis_url: str | None = None
     redis_prefix: str = "spur:"
@@ -78,4 +83,6 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         redis_prefix=config("SPUR_REDIS_PREFIX", default="spur:"),
         # Off by default: the counters say nothing secret, but nobody needs them.
         expose_stats=config("SPUR_EXPOSE_STATS", cast=bool, default=False),
+        ws_queue_frames=config("SPUR_WS_QUEUE_FRAMES", cast=int, default=256),
+        ws_live_per_member=config("SPUR_WS_LIVE_PER_MEMBER", cast=int, default=100),
     )

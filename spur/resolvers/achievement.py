@@ -19,6 +19,7 @@ from spur.models import AchievementEvent, EventKind, Goal, Team
 from spur.resolvers.goal import GoalInPeriod, goal_in_period
 from spur.resolvers.loaders import Loaders, loaders_for_events
 from spur.subscriptions.broker import BrokerUnavailable, SubscriberOverflow
+from spur.subscriptions.fanout import Route, current_live
 from spur.subscriptions.feed import event_feed, parse_cursor, progress_feed
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,9 @@ def member_feed(
         return own and message.get("kind") not in TEAM_ONLY
 
     pages = _ReplayPages(ctx, member_id=member_id)
+    routes: tuple[Route, ...] = (("member", member_id),)
     pages.hidden = TEAM_ONLY
-    return pages.fresh(
-        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, pages)
-    )
+    return pages.fresh(_events(ctx, cursor, audience, pages, routes))
 
 
 async def team_feed(
@@ -74,9 +74,8 @@ async def team_feed(
         return message.get("team_id") == team_id
 
     pages = _ReplayPages(ctx, team_id=team_id)
-    return pages.fresh(
-        event_feed(ctx.services.broker, viewer.company_id, cursor, audience, pages)
-    )
+    routes: tuple[Route, ...] = (("team", team_id),)
+    return pages.fresh(_events(ctx, cursor, audience, pages, routes))
 
 
 async def goal_changes(ctx: Context) -> AsyncGenerator[GoalInPeriod, None]:
@@ -95,13 +94,37 @@ async def goal_changes(ctx: Context) -> AsyncGenerator[GoalInPeriod, None]:
             team is not None and goal.team_id == team
         )
 
-    feed = progress_feed(ctx.services.broker, viewer.company_id, audience)
+    routes: tuple[Route, ...] = (("member", viewer.member_id),)
+    if viewer.team_id is not None:
+        routes += (("team", viewer.team_id),)
+    live = current_live()
+    feed = (
+        progress_feed(ctx.services.broker, viewer.company_id, audience)
+        if live is None
+        else live.progress(routes, audience)
+    )
     async with aclosing(_fresh(ctx, feed)) as changes:
         async for keys in changes:
             for goal_id, start in keys:
                 item = await goal_in_period(ctx, f"{goal_id}@{start}")
                 if item is not None and owned(item.goal):
                     yield item
+
+
+def _events(
+    ctx: Context,
+    cursor: int | None,
+    audience: Callable[[Mapping[str, Any]], bool],
+    replay: Replay,
+    routes: tuple[Route, ...],
+) -> AsyncIterator[AchievementEvent]:
+    """On a socket, the fan-out hub's feed (replay alone, then shared);
+    elsewhere (tests, scripts) a feed of its own over the broker."""
+    live = current_live()
+    if live is None:
+        broker = ctx.services.broker
+        return event_feed(broker, ctx.viewer.company_id, cursor, audience, replay)
+    return live.events(routes, audience, cursor, replay)
 
 
 class _ReplayPages:
