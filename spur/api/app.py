@@ -32,14 +32,14 @@ from spur.api.context import Context, Viewer
 from spur.api.errors import SpurError
 from spur.api.exports import payroll_export
 from spur.api.limits import BodyLimit
+from spur.api.services import Services, utc_now
+from spur.api.settings import Settings
 from spur.api.sockets import (
     MISSING_TOKEN,
     TRY_AGAIN_LATER,
     SocketAdapter,
     TransportWSHandler,
 )
-from spur.api.services import Services, utc_now
-from spur.api.settings import Settings
 from spur.models.config import tortoise_config
 from spur.models.database import migrate_database
 from spur.resolvers.alert_rules import DailyAlerts
@@ -47,8 +47,8 @@ from spur.resolvers.loaders import Loaders
 from spur.resolvers.weekly_best import WeeklyBest
 from spur.schema.root import build_schema
 from spur.subscriptions.broker import Broker, MemoryBroker
-from spur.subscriptions.redis_broker import RedisBroker
 from spur.subscriptions.fanout import FanoutHub
+from spur.subscriptions.redis_broker import RedisBroker
 from spur.subscriptions.relay import Relay
 
 logger = logging.getLogger(__name__)
