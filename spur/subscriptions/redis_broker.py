@@ -93,7 +93,7 @@ class RedisBroker:
         )
         self._subscriptions: dict[str, set[LocalSubscription]] = {}
         self._link: _Link | None = None
-        self._connecting = asyncio.Lock()
+        self._connecting: asyncio.Task[_Link] | None = None
         self._closed = False
 
     async def publish(self, channel: str, message: Mapping[str, Any]) -> None:
@@ -176,10 +176,15 @@ class RedisBroker:
             raise BrokerUnavailable(f"subscribe to {channel} timed out") from error
 
     async def _current_link(self) -> _Link:
-        async with self._connecting:
-            if self._link is None or self._link.lost is not None:
-                self._link = await self._connect()
-            return self._link
+        link = self._link
+        if link is not None and link.lost is None:
+            return link
+        # Subscribers arriving while Redis is away share one attempt, so
+        # none waits for more than one connect timeout.
+        if self._connecting is None:
+            self._connecting = asyncio.create_task(self._connect())
+            self._connecting.add_done_callback(self._connected)
+        return await asyncio.shield(self._connecting)
 
     async def _connect(self) -> _Link:
         # A connection of its own, never returned to a pool.
@@ -190,8 +195,17 @@ class RedisBroker:
         except _LINK_ERRORS as error:
             await connection.disconnect(nowait=True)
             raise BrokerUnavailable(f"cannot reach Redis: {error!r}") from error
+        if self._closed:
+            await connection.disconnect(nowait=True)
+            raise BrokerClosed("subscribe on a closed broker")
         logger.info("redis pub/sub connection open")
         return _Link(connection, self._prefix, self._ping_interval, self._lost)
+
+    def _connected(self, attempt: asyncio.Task[_Link]) -> None:
+        self._connecting = None
+        # Reading the exception also marks it retrieved when nobody waited.
+        if not attempt.cancelled() and attempt.exception() is None:
+            self._link = attempt.result()
 
     def _lost(self, link: _Link) -> None:
         if self._link is link:
@@ -284,9 +298,10 @@ class _Link:
                     future.set_exception(BrokerUnavailable(f"{reason!r}"))
         self._waiters.clear()
         current = asyncio.current_task()
-        for task in self._tasks:
-            if task is not current:
-                task.cancel()
+        others = [task for task in self._tasks if task is not current]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         await self.connection.disconnect(nowait=True)
 
     def _check(self) -> None:

@@ -469,6 +469,19 @@ async def test_frozen_redis_is_noticed_by_the_ping_watchdog(
                     await anext(subscription)
                 with pytest.raises(BrokerUnavailable):
                     await a.publish("x", {"n": 1})
+
+        async def enter() -> None:
+            async with b.subscribe("x"):
+                pass
+
+        # Twenty subscribers meanwhile share one connect attempt and its
+        # timeout, instead of queueing for one each.
+        async with asyncio.timeout(2):
+            outcomes = await asyncio.gather(
+                *(enter() for _ in range(20)), return_exceptions=True
+            )
+        assert all(isinstance(o, BrokerUnavailable) for o in outcomes), outcomes
+        assert b.subscriber_count() == 0
         private_redis.resume()
         async with b.subscribe("x") as again:
             await a.publish("x", {"n": 2})
