@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from redis.asyncio import Redis
 
+from spur.api.app import make_broker as make_app_broker
+from spur.api.settings import load_settings
 from spur.models import AchievementEvent
 from spur.subscriptions.broker import (
     Broker,
@@ -568,3 +570,28 @@ async def test_an_event_relayed_by_one_process_reaches_another(
     assert message["seq"] == 1
     assert message["prev_seq"] is None
     assert message["member_id"] == people.alice.id
+
+
+# Configuration.
+
+
+async def test_the_app_picks_redis_only_when_a_url_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SPUR_REDIS_URL", raising=False)
+    assert isinstance(make_app_broker(load_settings(env_file=None)), MemoryBroker)
+
+    monkeypatch.setenv("SPUR_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("SPUR_REDIS_PREFIX", "acme:")
+    settings = load_settings(env_file=None)
+    broker = make_app_broker(settings)
+    try:
+        assert isinstance(broker, RedisBroker)
+        assert (settings.redis_url, settings.redis_prefix) == (
+            "redis://127.0.0.1:1/0",
+            "acme:",
+        )
+        # Nothing listens on port 1: the broker says so instead of hanging.
+        assert not await broker.reachable()
+    finally:
+        await broker.close()
