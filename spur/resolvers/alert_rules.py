@@ -357,6 +357,8 @@ async def _goals_at_risk(
 ) -> list[Raised]:
     today = now.astimezone(tz).date()
     people = {m.id: m for m in staff}
+    if not people:
+        return []
     goals = await Goal.filter(
         company_id=company.id, member_id__in=list(people), active_from__lte=today
     ).exclude(period_kind=PeriodKind.DAY)
