@@ -42,7 +42,7 @@ from spur.api.sockets import (
 )
 from spur.models.config import tortoise_config
 from spur.models.database import migrate_database
-from spur.resolvers.alert_rules import DailyAlerts
+from spur.resolvers.alert_rules import DailyAlerts, evaluate_all
 from spur.resolvers.loaders import Loaders
 from spur.resolvers.weekly_best import WeeklyBest
 from spur.schema.root import build_schema
@@ -301,3 +301,7 @@ async def _fill_demo(services: Services) -> None:
 
     summary = await fill_demo(services.clock())
     logger.info("demo: %s", summary)
+    if not summary.skipped:
+        # The history's alerts, as the daily pass would have raised them.
+        raised = await evaluate_all(services, services.clock())
+        logger.info("demo: %s manager alerts", raised)

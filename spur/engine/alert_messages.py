@@ -7,12 +7,17 @@ from spur.engine.messages import resolve_language
 
 
 def alert_message(
-    lang: str, finding: Finding, subject: str, period: str, award: str | None
+    lang: str,
+    finding: Finding,
+    subject: str,
+    period: str,
+    award: str | None,
+    goal: str = "",
 ) -> str:
     """One line for a manager: who, what moved, against what, and the hint.
 
     `subject` is a member's or team's name, `award` the suggested reward
-    already formatted (or None).
+    already formatted (or None), `goal` the goal's title for GOAL_AT_RISK.
     """
     zh = resolve_language(lang) == "zh-CN"
     value, base = f"{finding.value:f}", f"{finding.baseline:f}"
@@ -49,10 +54,10 @@ def alert_message(
         )
     if zh:
         return (
-            f"{subject}的目标（{period}）只完成了 {value}%，时间已过 {base}%，"
-            "剩余天数不多。"
+            f"{subject}的目标「{goal}」（{period}）只完成了 {value}%，"
+            f"时间已过 {base}%，剩余天数不多。"
         )
     return (
-        f"{subject}'s goal for {period} is {value}% done with {base}% of the "
-        "time gone and few days left."
+        f"{subject}'s goal “{goal}” for {period} is {value}% done with {base}% "
+        "of the time gone and few days left."
     )

@@ -220,7 +220,7 @@ async def _goal_shares(
         if alert.goal_id is None:
             continue
         for period in spans[alert.id]:
-            found[(alert.goal_id, period.start_date)] = Decimal(0)
+            found[(alert.goal_id, period.start_date)] = Decimal("0.00")
     for row in rows:
         target = targets.get(row.goal_id)
         if target and (row.goal_id, row.period_start) in found:

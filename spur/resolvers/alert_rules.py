@@ -27,6 +27,7 @@ from spur.api.services import Services
 from spur.engine import alerts as rules
 from spur.engine import money
 from spur.engine.alert_messages import alert_message
+from spur.engine.messages import localized
 from spur.engine.metrics import ActivityKind
 from spur.engine.periods import (
     Period,
@@ -285,10 +286,22 @@ def _alert_values(
         "suggested_amount": award,
         "currency": company.currency if award else None,
         "facts": finding.facts,
-        "message": alert_message(language, finding, subject, item.period.label, shown),
+        "message": alert_message(
+            language,
+            finding,
+            subject,
+            item.period.label,
+            shown,
+            _goal_title(item, language),
+        ),
         "raised_at": now,
         "reason": "",
     }
+
+
+def _goal_title(item: Raised, language: str) -> str:
+    goal = item.goal
+    return localized(goal.title, goal.titles, language) if goal else ""
 
 
 # --- the daily pass -----------------------------------------------------------

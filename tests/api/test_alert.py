@@ -192,6 +192,11 @@ async def test_the_daily_pass_raises_low_upkeep_and_goals_at_risk_once(
     assert (first, again) == (3, 0)
     # Europe has no manager to address the feed event to; HR lists it.
     assert await alert_events() == 2
+    risk = await ManagerAlert.get(rule="GOAL_AT_RISK")
+    assert risk.message == (
+        "Seller's goal “10 new-customer follow-ups” for 2026-W49 is 0.00% done "
+        "with 63.10% of the time gone and few days left."
+    )
 
 
 async def test_upkeep_kept_this_week_raises_nothing(
