@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from tortoise import connections
+
 from spur.models import AchievementEvent, EventKind, LeaderboardScore, Member, Role
-from tests.api.conftest import FixedClock, document
+from spur.resolvers.scores import rebuild_nodes
+from tests.api.conftest import NOW, FixedClock, document
 from tests.api.helpers import (
     GraphQL,
     error_codes,
@@ -16,7 +20,11 @@ from tests.api.helpers import (
     record,
     recorded,
 )
+from tests.api.test_query_counts import StatementLog, sql, statements
 from tests.factories import World, build_world, member
+
+__all__ = ["sql"]  # the statement-counting fixture, shared
+WEEK_START = date(2026, 11, 30)
 
 BOARD = """
 query Board($metric: String!, $period: PeriodKind!, $teamId: ID, $segment: String,
@@ -309,3 +317,53 @@ async def test_scores_are_stored_per_scope(
     assert sorted(scopes) == sorted(
         ["company", f"team:{world.team.id}", "market:SEA", "age:30-"]
     )
+
+
+async def seed_scores(world: World, count: int) -> None:
+    """`count` more members on this week's company board of sales, in bulk."""
+    crowd_members = [
+        Member(
+            company=world.company,
+            team=world.other_team,
+            email=f"bulk{n}@example.com",
+            name=f"Bulk {n:03d}",
+            role=Role.SALESPERSON,
+            password_hash="!",
+        )
+        for n in range(count)
+    ]
+    await Member.bulk_create(crowd_members)
+    ids = await Member.filter(email__startswith="bulk").values_list("id", flat=True)
+    await LeaderboardScore.bulk_create(
+        [
+            LeaderboardScore(
+                company=world.company,
+                metric=world.sales,
+                period_kind="WEEK",
+                period_start=WEEK_START,
+                scope_key="company",
+                member_id=member_id,
+                value=Decimal(n % 37),
+                reached_at=NOW,
+            )
+            for n, member_id in enumerate(ids)
+        ]
+    )
+    await rebuild_nodes(connections.get("default"), world.company.id)
+
+
+async def test_a_board_costs_the_same_for_10_or_100_entries(
+    world: World, gql: GraphQL, login: Any, sql: StatementLog
+) -> None:
+    await seed_scores(world, 120)
+    token = await login("seller@example.com")
+    await sell(gql, await login("hr@example.com"), world.seller, "s", "20.00")
+    variables = {"metric": "sales_amount", "period": "WEEK", "n": 3}
+    few = await statements(sql, gql, BOARD, {**variables, "first": 10}, token)
+    body = await gql(BOARD, {**variables, "first": 100}, token)
+    assert len(body["data"]["leaderboard"]["entries"]["edges"]) == 100
+    many = await statements(sql, gql, BOARD, {**variables, "first": 100}, token)
+    assert many == few, sql.statements
+    # Sign-in (2), metric, size, entries, viewer row + count, around (viewer
+    # row + count, two keyset reads a side, one count for the window).
+    assert few <= 14, sql.statements
