@@ -97,7 +97,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.expiry: asyncio.Task[None] | None = None
+        # A timer, not a sleeping task: an idle socket then costs no task.
+        self.expiry: asyncio.TimerHandle | None = None
         self.sink = Sink(self._send_frame, self._give_up, self._frame_limit())
         # Operations with a fan-out ticket, by id.
         self.tickets: dict[str, Ticket] = {}
@@ -109,7 +110,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_connection_init(message)
         viewer = self.context.viewer_or_none
         if self.connection_acknowledged and viewer and self.expiry is None:
-            self.expiry = asyncio.create_task(self._close_when_expired(viewer))
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, viewer.token_expires_at - time.time())
+            self.expiry = loop.call_later(delay, self._expired, viewer)
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         """Refuse malformed messages and one operation too many, with codes.
@@ -263,9 +266,11 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         limit = getattr(settings, "ws_queue_frames", DEFAULT_FRAMES)
         return int(limit)
 
-    async def _close_when_expired(self, viewer: Viewer) -> None:
-        await asyncio.sleep(max(0.0, viewer.token_expires_at - time.time()))
+    def _expired(self, viewer: Viewer) -> None:
         logger.info("closing socket of member %s: token expired", viewer.member_id)
+        self._closing = asyncio.create_task(self._close_expired())
+
+    async def _close_expired(self) -> None:
         # The peer may vanish meanwhile; then there is nobody left to tell.
         with contextlib.suppress(WebSocketDisconnect):
             await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
