@@ -7,7 +7,10 @@ owner closes the socket with a retryable code and the client resumes by
 cursor) instead of stalling the other subscribers. The socket's own work
 (acknowledgements, replayed events, answers) `put`s and waits for room.
 
-No task exists while the queue is empty, so an idle socket costs no task.
+No task exists while the queue is empty, so an idle socket costs no task,
+and a frame offered to an idle, writable socket is written at once, without
+a task at all: the socket's send is stepped in place and only handed to a
+task if it has to wait (the peer is slow to read).
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Final
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[str], Awaitable[None]]
+Send = Callable[[str], Coroutine[Any, Any, None]]
 GiveUp = Callable[[], None]
 
 DEFAULT_FRAMES: Final = 256
@@ -83,8 +86,50 @@ class Sink:
             writer.cancel()
 
     def _start_writer(self) -> None:
-        if self._writer is None:
+        if self._writer is not None:
+            return
+        if len(self._frames) == 1:
+            self._send_in_place(self._frames.popleft())
+        elif self._frames:
             self._writer = asyncio.create_task(self._write())
+
+    def _send_in_place(self, frame: str) -> None:
+        """Write `frame` now if the socket takes it without waiting."""
+        sending = self._send(frame)
+        try:
+            waiting = sending.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.debug("socket write failed; dropping its queue", exc_info=True)
+            self.kill()
+            return
+        self._writer = asyncio.create_task(self._resume(sending, waiting))
+
+    async def _resume(self, sending: Coroutine[Any, Any, None], waiting: Any) -> None:
+        """Finish a send that had to wait, as a task would, then keep writing."""
+        try:
+            while True:
+                try:
+                    if waiting is None:
+                        await asyncio.sleep(0)
+                    else:
+                        # Taken over as a task takes a yielded future.
+                        waiting._asyncio_future_blocking = False
+                        await waiting
+                except BaseException as error:
+                    waiting = sending.throw(error)
+                else:
+                    waiting = sending.send(None)
+        except StopIteration:
+            pass
+        except BaseException:
+            sending.close()
+            if self._writer is asyncio.current_task():
+                self._writer = None
+            self.kill()
+            raise
+        await self._write()
 
     async def _write(self) -> None:
         try:

@@ -77,15 +77,37 @@ async def test_the_sockets_own_producer_waits_for_room() -> None:
     assert socket.given_up == 0
 
 
-async def test_an_idle_sink_holds_no_task() -> None:
+async def test_a_writable_socket_is_written_in_place_without_a_task() -> None:
     socket = Socket()
     sink = Sink(socket.send, socket.give_up)
     before = len(asyncio.all_tasks())
     sink.offer("x")
-    assert len(asyncio.all_tasks()) == before + 1
-    await drained(sink)
-    await asyncio.sleep(0)
+    assert socket.written == ["x"]
     assert len(asyncio.all_tasks()) == before
+
+
+async def test_a_send_that_must_wait_finishes_in_a_task_then_the_rest() -> None:
+    socket = Socket()
+    socket.flowing.clear()
+    sink = Sink(socket.send, socket.give_up)
+    before = len(asyncio.all_tasks())
+    sink.offer("x")
+    sink.offer("y")
+    assert len(asyncio.all_tasks()) == before + 1
+    socket.flowing.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert socket.written == ["x", "y"]
+    assert len(asyncio.all_tasks()) == before
+
+
+async def test_a_failing_send_drops_the_queue() -> None:
+    async def broken(frame: str) -> None:
+        raise ConnectionResetError
+
+    sink = Sink(broken, lambda: None)
+    sink.offer("x")
+    assert sink.dead
 
 
 def test_a_limit_below_one_is_refused() -> None:
