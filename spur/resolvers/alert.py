@@ -226,7 +226,7 @@ async def _award(
         "status": _award_status(threshold, amount),
         "goal_id": alert.goal_id,
         "period_start": alert.period_start,
-        "rule_ref": f"alert:{alert.rule.value}",
+        "rule_ref": award_ref(alert, viewer.member_id),
         "cause": EntryCause.MANAGER_AWARD,
         "inputs": _inputs(alert, amount, viewer),
         "earned_at": now,
@@ -237,6 +237,17 @@ async def _award(
         raise Conflict("The alert was decided meanwhile; reload it.")
     await _award_event(conn, company, member, alert, entry_id, amount, now)
     return entry_id
+
+
+def award_ref(alert: ManagerAlert, accepted_by: int) -> str:
+    """The award's rule reference: the alert's rule and who accepted it
+    (`alert:CONVERSION_LEAD:by12`), so approvals can keep that person out."""
+    return f"alert:{alert.rule.value}{accepted_suffix(accepted_by)}"
+
+
+def accepted_suffix(member_id: int) -> str:
+    """How an award's rule reference ends when `member_id` accepted it."""
+    return f":by{member_id}"
 
 
 def _award_status(threshold: Decimal | None, amount: Decimal) -> RewardStatus:

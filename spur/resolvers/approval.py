@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from spur.api.context import Viewer
 from spur.api.errors import BadUserInput, Conflict, Forbidden, NotFound
 from spur.models import (
+    EntryCause,
     LedgerEntry,
     Member,
     RewardKind,
@@ -29,6 +31,7 @@ from spur.models import (
     StatusChange,
     Team,
 )
+from spur.resolvers.alert import accepted_suffix
 from spur.resolvers.ledger import global_ids
 
 logger = logging.getLogger(__name__)
@@ -148,9 +151,10 @@ def _refuse_any(
 def may_move(viewer: Viewer, transition: Transition, entry: LedgerEntry) -> bool:
     """HR admins move anyone's entries but their own; a manager, where the
     transition allows, those of the teams they manage, never their own and
-    never a promotion or equity (`entry.member` loaded)."""
+    never a promotion or equity (`entry.member` loaded). Nobody moves a
+    manager award they granted themselves."""
     owner: Member = entry.member
-    if owner.id == viewer.member_id:
+    if owner.id == viewer.member_id or _awarded_by(entry, viewer.member_id):
         return False
     if viewer.role is Role.HR_ADMIN:
         return True
@@ -159,6 +163,13 @@ def may_move(viewer: Viewer, transition: Transition, entry: LedgerEntry) -> bool
         and entry.kind not in HR_DECIDES
         and viewer.role is Role.MANAGER
         and owner.team_id in viewer.managed_team_ids
+    )
+
+
+def _awarded_by(entry: LedgerEntry, member_id: int) -> bool:
+    """A manager award is approved by someone other than who granted it."""
+    return entry.cause is EntryCause.MANAGER_AWARD and entry.rule_ref.endswith(
+        accepted_suffix(member_id)
     )
 
 
@@ -210,13 +221,18 @@ async def pending_entries(
     """Entries waiting for the viewer's decision, oldest first.
 
     One extra row tells of a next page. The viewer's own entries are left
-    out: someone else decides on them; so are, for a manager, promotions
-    and equity, which HR decides.
+    out: someone else decides on them; so are manager awards the viewer
+    granted, and, for a manager, promotions and equity, which HR decides.
     """
     team_ids = await _deciding_teams(viewer, team_id)
-    query = LedgerEntry.filter(
-        company_id=viewer.company_id, status=RewardStatus.PENDING
-    ).exclude(member_id=viewer.member_id)
+    query = (
+        LedgerEntry.filter(company_id=viewer.company_id, status=RewardStatus.PENDING)
+        .exclude(member_id=viewer.member_id)
+        .filter(
+            ~Q(cause=EntryCause.MANAGER_AWARD)
+            | ~Q(rule_ref__endswith=accepted_suffix(viewer.member_id))
+        )
+    )
     if not viewer.is_hr_admin:
         query = query.exclude(kind__in=list(HR_DECIDES))
     if team_ids is not None:

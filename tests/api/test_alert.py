@@ -25,6 +25,7 @@ from spur.models import (
 from spur.resolvers import alert_rules
 from tests.api.conftest import FixedClock
 from tests.api.helpers import GraphQL, error_codes, global_id, record, recorded
+from tests.api.test_approval import APPROVE, PENDING_LIST
 
 # `sql` is the statement-counting fixture the query-count tests use.
 from tests.api.test_query_counts import StatementLog, sql, statements  # noqa: F401
@@ -486,3 +487,27 @@ async def test_a_page_of_alerts_costs_the_same_for_4_or_20(
     many = await statements(sql, gql, ALERTS, {}, hr)
 
     assert many == few, sql.statements
+
+
+async def test_who_granted_an_award_does_not_approve_it(
+    team: World, gql: GraphQL, login: Any
+) -> None:
+    alert = await a_conversion_alert(gql, login)
+    manager = await login("manager@example.com")
+    hr = await login("hr@example.com")
+    await gql(ACCEPT, {"input": {"alertId": alert_id(alert)}}, manager)
+    award = await LedgerEntry.get(cause=EntryCause.MANAGER_AWARD)
+    approve = {"input": {"ids": [global_id("Reward", award.id)], "reason": "ok"}}
+    listing = {"first": 10}
+
+    theirs = await gql(PENDING_LIST, listing, manager)
+    refused = await gql(APPROVE, approve, manager)
+    others = await gql(PENDING_LIST, listing, hr)
+    approved = await gql(APPROVE, approve, hr)
+
+    assert theirs["data"]["pendingRewards"]["edges"] == []
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert [e["node"]["id"] for e in others["data"]["pendingRewards"]["edges"]] == [
+        global_id("Reward", award.id)
+    ]
+    assert approved["data"]["approveRewards"]["rewards"][0]["status"] == "APPROVED"
