@@ -39,7 +39,7 @@ from tests.e2e.seed import seed_world
 from tests.e2e.server import Server, free_port, start_server, stop_server
 
 HOST = "127.0.0.1"
-LIMITS = {"SPUR_WS_LIVE_PER_MEMBER": "1000000"}
+LIMITS = {"SPUR_WS_LIVE_PER_MEMBER": "1000000", "SPUR_WS_INIT_SECONDS": "60"}
 GAUGES = ("sockets", "subscriptions", "groups", "feeds", "tasks")
 
 

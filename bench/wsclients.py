@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import resource
@@ -133,9 +134,10 @@ class Client(asyncio.Protocol):
 
     def reset(self) -> None:
         """Abort the TCP connection (a reset, no close frame, no FIN)."""
-        assert self.transport is not None
+        if self.transport is None or self.transport.is_closing():
+            return
         raw = self.transport.get_extra_info("socket")
-        if raw is not None:
+        with contextlib.suppress(OSError):
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.transport.abort()
 
@@ -154,8 +156,16 @@ async def open_clients(
                 for _ in range(wave)
             )
         )
-        clients += [protocol for _, protocol in made]
+        opened = [protocol for _, protocol in made]
+        clients += opened
+        # The next wave once this one is answered (upgraded, and acknowledged
+        # when it signs in), so a busy server is never flooded.
+        await wait_until(_answered(opened, 1 if messages else 0), 120, "a wave")
     return clients
+
+
+def _answered(clients: list[Client], frames: int) -> Callable[[], bool]:
+    return lambda: all(c.upgraded and c.frames >= frames for c in clients)
 
 
 def subscription_messages(token: str, query: str, **variables: Any) -> list[str]:
