@@ -15,8 +15,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, fields, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from graphql import GraphQLError
@@ -130,7 +130,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
-        self.context.loaders = Loaders()
+        self.context.loaders = LazyLoaders()
         await super().handle_subscribe(message)
 
     def _one_too_many(self, message: SubscribeMessage) -> bool:
@@ -155,6 +155,16 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             if ticket is not None and not ticket.handed_over:
                 self._drop_ticket(operation.id)
+            if not self._others_running():
+                # What the replay primed would otherwise stay for hours.
+                self.context.loaders = LazyLoaders()
+
+    def _others_running(self) -> bool:
+        current = asyncio.current_task()
+        return any(
+            op.task is not None and not op.task.done() and op.task is not current
+            for op in self.operations.values()
+        )
 
     def forget_id(self, id: str) -> None:
         # Strawberry completes an operation whose stream ended; a handed-over
@@ -274,6 +284,32 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # The peer may vanish meanwhile; then there is nobody left to tell.
         with contextlib.suppress(WebSocketDisconnect):
             await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
+
+
+class LazyLoaders(Loaders):
+    """Loaders made on first use, so an idle socket's context holds none.
+
+    A full set is about 15 kB; a socket keeps its context for hours.
+    """
+
+    def __init__(self) -> None:
+        # Deliberately not the dataclass's __init__: nothing is built yet.
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        factory = _LOADER_FACTORIES.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        loader = factory()
+        setattr(self, name, loader)
+        return loader
+
+
+_LOADER_FACTORIES: Final[dict[str, Callable[[], Any]]] = {
+    found.name: found.default_factory
+    for found in fields(Loaders)
+    if found.default_factory is not MISSING
+}
 
 
 def _well_formed(message: Mapping[str, Any]) -> bool:
