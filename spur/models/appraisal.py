@@ -108,6 +108,8 @@ class AppraisalCycle(Model):
         "models.AppraisalTemplate", related_name="cycles", on_delete=fields.RESTRICT
     )
     name = fields.CharField(max_length=200)
+    # The name in other languages, by tag ("zh-CN", "en"); `name` otherwise.
+    titles: dict[str, str] = fields.JSONField(default=dict, db_default=NO_TITLES)
     period_kind = fields.CharEnumField(PeriodKind, max_length=8)
     period_start = fields.DateField()
     status = fields.CharEnumField(CycleStatus, max_length=8, default=CycleStatus.OPEN)

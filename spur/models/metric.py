@@ -8,7 +8,7 @@ from tortoise.models import Model
 from spur.engine.metrics import ActivityKind, Aggregation
 from spur.engine.periods import PeriodKind
 from spur.models.company import Company, Member, Team
-from spur.models.fields import ScaledDecimalField
+from spur.models.fields import NO_TITLES, ScaledDecimalField
 
 
 class MetricDefinition(Model):
@@ -20,6 +20,8 @@ class MetricDefinition(Model):
     )
     key = fields.CharField(max_length=64)
     name = fields.CharField(max_length=200)
+    # The name in other languages, by tag ("zh-CN", "en"); `name` otherwise.
+    titles: dict[str, str] = fields.JSONField(default=dict, db_default=NO_TITLES)
     unit = fields.CharField(max_length=32, default="")
     activity_kind = fields.CharEnumField(ActivityKind, max_length=24)
     aggregation = fields.CharEnumField(Aggregation, max_length=16)
