@@ -1,10 +1,13 @@
-"""The `spur` command: serve the API (with the demo if asked) or migrate a database."""
+"""The `spur` command: serve the API (with the demo if asked), migrate a database,
+print which behaviours go with results (`insights`) or write the teams'
+best-of-the-week events (`weekly-best`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
@@ -71,8 +74,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         sys.exit(f"spur: {error}")
     _migrate(args, settings)
 
-    logger.info("serving on http://%s:%s/graphql", args.host, args.port)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
@@ -85,6 +87,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
         ws_ping_interval=settings.keepalive_seconds,
         proxy_headers=False,
     )
+    server = AnnouncingServer(config)
+    server.run()
+    if not server.started:  # stopped while the lifespan was still starting
+        sys.exit("spur: stopped before serving")
+
+
+class AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that says where it serves once it accepts connections.
+
+    The lifespan (migrations, the demo's fill) runs before uvicorn listens,
+    so a line written before `run` would name an address that refuses
+    connections for as long as the fill takes.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            port = self.servers[0].sockets[0].getsockname()[1]
+            logger.info("serving on http://%s:%s/graphql", self.config.host, port)
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> None:
