@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Final, Protocol, TypeAlias
 
 logger = logging.getLogger(__name__)
@@ -20,6 +21,8 @@ Message: TypeAlias = dict[str, Any]
 Subscription: TypeAlias = AsyncIterator[Message]
 
 DEFAULT_QUEUE_SIZE: Final = 1000
+DEFAULT_POLL_INTERVAL: Final = 1.0
+DEFAULT_RETRY_LIMIT: Final = 5.0
 
 
 class SubscriberOverflow(Exception):
@@ -66,6 +69,33 @@ class Broker(Protocol):
     def subscriber_count(self, channel: str | None = None) -> int:
         """Open subscriptions on `channel`, or on all channels with None."""
         ...
+
+
+@dataclass
+class Outage:
+    """How a feed carries on while its broker is unavailable.
+
+    It reads the event table every `poll_interval` seconds (the table holds
+    everything the broker would have announced) and tries the broker again
+    after one poll interval, then twice as long each time, at most
+    `retry_limit` seconds. Once subscribed again it reads the gap from the
+    table and is live. One instance per feed: it counts that feed's attempts.
+    """
+
+    poll_interval: float = DEFAULT_POLL_INTERVAL
+    retry_limit: float = DEFAULT_RETRY_LIMIT
+    failures: int = 0
+
+    def next_retry(self) -> float:
+        """Seconds of polling before the next attempt (a failure was seen)."""
+        self.failures += 1
+        delay: float = self.poll_interval * 2 ** min(self.failures - 1, 16)
+        return min(self.retry_limit, delay)
+
+    def recovered(self) -> bool:
+        """Reset after a subscription succeeded; True if it ended an outage."""
+        was_out, self.failures = self.failures > 0, 0
+        return was_out
 
 
 def company_channel(company_id: int) -> str:

@@ -6,10 +6,15 @@ because everything at or below the last yielded `seq` is skipped. Live
 messages name their company's previous event (`prev_seq`); when one arrives
 whose predecessor was never seen, the feed reads the gap from the table
 instead of trusting the broker's order.
+
+While the broker is unavailable the feed polls the table (`Outage`), through
+the same replay, and tries the broker again now and then; subscribed again,
+it reads the gap from the table as it does after its first subscription.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import (
     AsyncGenerator,
@@ -23,7 +28,12 @@ from typing import Any, Final
 
 from spur.api.errors import BadUserInput
 from spur.models.event import AchievementEvent
-from spur.subscriptions.broker import Broker, company_channel
+from spur.subscriptions.broker import (
+    Broker,
+    BrokerUnavailable,
+    Outage,
+    company_channel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +71,12 @@ class _Position:
     `seen`: every company event up to here has been dealt with (yielded or
     not for this audience). `last`: the highest `seq` yielded or declared
     seen by the client's cursor; nothing at or below it is yielded again.
+    `page_size`: rows per replay query.
     """
 
     seen: int
     last: int
+    page_size: int = REPLAY_PAGE_SIZE
 
 
 async def event_feed(
@@ -75,6 +87,7 @@ async def event_feed(
     replay: Replay,
     *,
     page_size: int = REPLAY_PAGE_SIZE,
+    outage: Outage | None = None,
 ) -> AsyncGenerator[AchievementEvent, None]:
     """Achievement events for one audience: those after `after`, then live.
 
@@ -85,26 +98,73 @@ async def event_feed(
     (member_id, team_id, ...); `replay(after_seq, limit)` returns the same
     audience's stamped events with `seq > after_seq` in `seq` order.
 
-    Raises `SubscriberOverflow` when the consumer falls too far behind; the
-    client then reconnects with its cursor. Closing or cancelling the
-    generator releases the broker subscription.
+    While the broker is unavailable the feed polls `replay` per `outage`
+    (a fresh `Outage()` by default) instead of failing. Raises
+    `SubscriberOverflow` when the consumer falls too far behind; the client
+    then reconnects with its cursor. Closing or cancelling the generator
+    releases the broker subscription.
     """
     if after is None:
         after = await _company_head(company_id)
+    position = _Position(seen=after, last=after, page_size=page_size)
+    outage = outage if outage is not None else Outage()
+    while True:
+        try:
+            live = _subscribed(broker, company_id, audience, replay, position, outage)
+            async with aclosing(live) as events:
+                async for event in events:
+                    yield event
+            return
+        except BrokerUnavailable as error:
+            lost = error
+        if outage.failures == 0:
+            logger.warning("feed of company %s polls the table: %r", company_id, lost)
+        async with aclosing(_polled(position, replay, outage)) as polled:
+            async for event in polled:
+                yield event
+
+
+async def _subscribed(
+    broker: Broker,
+    company_id: int,
+    audience: Audience,
+    replay: Replay,
+    position: _Position,
+    outage: Outage,
+) -> AsyncGenerator[AchievementEvent, None]:
+    """Subscribe, read the table past `position`, then follow the broker."""
     async with broker.subscribe(company_channel(company_id)) as messages:
+        if outage.recovered():
+            logger.info("feed of company %s is live again", company_id)
         head = await _company_head(company_id)
-        position = _Position(seen=max(head, after), last=after)
-        async with aclosing(_replay_from(position, replay, page_size)) as stored:
+        position.seen = max(position.seen, head)
+        async with aclosing(_replay_from(position, replay)) as stored:
             async for event in stored:
                 yield event
         async for message in messages:
             if _is_gap(message, position):
-                async with aclosing(_replay_from(position, replay, page_size)) as gap:
+                async with aclosing(_replay_from(position, replay)) as gap:
                     async for event in gap:
                         yield event
             elif live := await _announced(message, company_id, position, audience):
                 yield live
             _advance(message, position)
+
+
+async def _polled(
+    position: _Position, replay: Replay, outage: Outage
+) -> AsyncGenerator[AchievementEvent, None]:
+    """The table's events past `position`, read every poll until a retry."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + outage.next_retry()
+    while True:
+        async with aclosing(_replay_from(position, replay)) as stored:
+            async for event in stored:
+                yield event
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(outage.poll_interval, left))
 
 
 async def progress_feed(
@@ -121,9 +181,10 @@ async def progress_feed(
 
 
 async def _replay_from(
-    position: _Position, replay: Replay, page_size: int
+    position: _Position, replay: Replay
 ) -> AsyncGenerator[AchievementEvent, None]:
     """Every stored event of the audience after `position.last`, in order."""
+    page_size = position.page_size
     while True:
         page = await replay(position.last, page_size)
         for event in page:

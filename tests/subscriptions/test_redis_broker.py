@@ -25,6 +25,7 @@ from spur.subscriptions.broker import (
     BrokerUnavailable,
     LocalSubscription,
     MemoryBroker,
+    Outage,
     SubscriberOverflow,
     Subscription,
     company_channel,
@@ -496,63 +497,144 @@ async def test_frozen_redis_is_noticed_by_the_ping_watchdog(
 # With the relay and the feed: what a client resuming by cursor sees.
 
 
-async def test_restart_during_a_live_feed_loses_and_repeats_nothing(
-    private_redis: RedisServer, people: People, new_event: NewEvent
+class Watched:
+    """A feed on process B over a private Redis, consumed by a task of its own."""
+
+    def __init__(self, broker: RedisBroker, company: int) -> None:
+        self.broker = broker
+        self.company = company
+        self.replays: list[int] = []
+        self.seen: list[int] = []
+        # Short polls and retries, so the test need not wait seconds.
+        self.outage = Outage(poll_interval=0.1, retry_limit=0.3)
+        self.task: asyncio.Task[None] | None = None
+
+    async def replay(self, after: int, limit: int) -> list[AchievementEvent]:
+        self.replays.append(after)
+        query = AchievementEvent.filter(company_id=self.company, seq__gt=after)
+        return await query.order_by("seq").limit(limit)
+
+    def start(self, after: int | None) -> None:
+        stream = event_feed(
+            self.broker,
+            self.company,
+            after,
+            lambda message: True,
+            self.replay,
+            outage=self.outage,
+        )
+        self.task = asyncio.create_task(self._consume(stream))
+
+    async def _consume(self, stream: AsyncGenerator[AchievementEvent, None]) -> None:
+        async for event in stream:
+            assert event.seq is not None
+            self.seen.append(event.seq)
+
+    async def until(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.seen) < count:
+                assert self.task is not None
+                assert not self.task.done()
+                await asyncio.sleep(0.01)
+
+    async def quiet(self) -> None:
+        """Nothing more comes for a few polls."""
+        count = len(self.seen)
+        await asyncio.sleep(0.4)
+        assert len(self.seen) == count
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def unpublished() -> int:
+    return await AchievementEvent.filter(published_at__isnull=True).count()
+
+
+async def test_a_live_feed_polls_the_table_while_redis_is_down(
+    private_redis: RedisServer, people: People, new_event: NewEvent, wait: WaitUntil
 ) -> None:
-    company = people.company.id
     a = RedisBroker(private_redis.url, prefix="p:", timeout=1.0)
     b = RedisBroker(private_redis.url, prefix="p:", timeout=1.0)
     relay = Relay(a)  # process A records and relays, process B serves feeds
-
-    async def replay(after: int, limit: int) -> list[AchievementEvent]:
-        query = AchievementEvent.filter(company_id=company, seq__gt=after)
-        return await query.order_by("seq").limit(limit)
-
-    def feed(after: int | None) -> AsyncGenerator[AchievementEvent, None]:
-        return event_feed(b, company, after, lambda message: True, replay)
-
-    seen: list[int] = []
-
-    async def read(stream: AsyncGenerator[AchievementEvent, None], n: int) -> None:
-        async with asyncio.timeout(5):
-            for _ in range(n):
-                event = await anext(stream)
-                assert event.seq is not None
-                seen.append(event.seq)
-
+    watched = Watched(b, people.company.id)
     try:
-        live = feed(None)
-        reading = asyncio.ensure_future(read(live, 2))
-        await asyncio.sleep(0.2)  # subscribed and waiting
+        watched.start(None)
+        await wait(lambda: b.redis_channels() == 1)
         for _ in range(2):
             await new_event(people.alice)
         await relay.drain()
-        await reading
+        await watched.until(2)
 
         private_redis.stop()
-        with pytest.raises(BrokerUnavailable):
-            await read(live, 1)
-        await live.aclose()
-        # Recorded and stamped during the outage; nobody hears of them.
+        # Recorded and stamped during the outage, and unannounced; the feed
+        # goes on from the table instead of failing.
         for _ in range(3):
             await new_event(people.bob)
         assert await relay.drain() == 3
-        assert await AchievementEvent.filter(published_at__isnull=True).count() == 3
+        assert await unpublished() == 3
+        await watched.until(5)
+        assert watched.outage.failures >= 1
 
         private_redis.start()
-        resumed = feed(seen[-1])
-        await read(resumed, 3)  # from the table
+        await wait(lambda: b.redis_channels() == 1)
+        await watched.quiet()
+        assert watched.outage.failures == 0
+        replays = len(watched.replays)
         await new_event(people.alice)
         await relay.drain()  # republishes the three, then the new one
-        await read(resumed, 1)
-        assert await AchievementEvent.filter(published_at__isnull=True).count() == 0
-        await asyncio.sleep(0.2)
-        await resumed.aclose()
+        await watched.until(6)
+        # Live again: the broker announced it, no poll read it.
+        assert len(watched.replays) == replays
+        assert await unpublished() == 0
+        await watched.quiet()
     finally:
+        await watched.stop()
         await a.close()
         await b.close()
 
-    assert seen == [1, 2, 3, 4, 5, 6]
+    assert watched.seen == [1, 2, 3, 4, 5, 6]
+    assert b.subscriber_count() == 0
+
+
+async def test_a_cursor_is_served_from_the_table_while_redis_is_down(
+    private_redis: RedisServer, people: People, new_event: NewEvent, wait: WaitUntil
+) -> None:
+    a = RedisBroker(private_redis.url, prefix="p:", timeout=1.0)
+    b = RedisBroker(private_redis.url, prefix="p:", timeout=1.0)
+    relay = Relay(a)
+    watched = Watched(b, people.company.id)
+    try:
+        for _ in range(3):
+            await new_event(people.alice)
+        await relay.drain()
+        private_redis.stop()
+
+        watched.start(1)
+        await watched.until(2)  # the stored events after the cursor
+        for _ in range(2):
+            await new_event(people.bob)
+        await relay.drain()
+        await watched.until(4)  # recorded while Redis stays down
+        await watched.quiet()
+        assert b.subscriber_count() == 0
+
+        private_redis.start()
+        await wait(lambda: b.redis_channels() == 1)
+        await watched.quiet()  # back live, nothing comes twice
+        replays = len(watched.replays)
+        await new_event(people.alice)
+        await relay.drain()
+        await watched.until(5)
+        assert len(watched.replays) == replays  # announced live
+    finally:
+        await watched.stop()
+        await a.close()
+        await b.close()
+
+    assert watched.seen == [2, 3, 4, 5, 6]
     assert b.subscriber_count() == 0
 
 
