@@ -13,10 +13,12 @@ Behaviours and their thresholds (what "above" and "below" mean):
   ("above": the better side) against after two hours; replies in between
   and unanswered inquiries are left out of the two groups.
 
-Outcomes: `orders` (orders closed per member-day, or per inquiry: those
-that came of it), `sales` (company currency, the same way) and
-`inquiry_conversion` (the share of inquiries received that led to an order;
-per member-day, of the inquiries received that day).
+Outcomes: `orders` (orders closed per member-day), `sales` (company
+currency, per member-day or per inquiry: the value of the orders that came
+of it) and `inquiry_conversion` (the share of inquiries received that led to
+an order; per member-day, of the inquiries received that day). Reply time is
+not set against `orders`: per inquiry, "did an order come of it" is the
+conversion itself, so the pairing would repeat `inquiry_conversion`.
 """
 
 from __future__ import annotations
@@ -116,9 +118,10 @@ def _day_outcomes(days: MemberDays) -> dict[str, tuple[Array, Array]]:
 
 
 def _inquiry_outcomes(found: Inquiries) -> dict[str, tuple[Array, Array]]:
+    # No "orders" here: an inquiry's orders measure whether it converted,
+    # which `inquiry_conversion` already reports.
     one = np.ones(len(found.member))
     return {
-        "orders": (found.orders, one),
         "inquiry_conversion": ((found.orders > 0).astype(np.float64), one),
         "sales": (found.sales, one),
     }

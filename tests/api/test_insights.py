@@ -141,7 +141,9 @@ async def test_drivers_count_member_days_above_and_below(
     assert (analysis["members"], analysis["memberDays"]) == (3, 12)
     assert "not causation" in analysis["note"]
     found = {(f["behaviour"], f["outcome"]): f for f in analysis["findings"]}
-    assert len(found) == 12
+    # Three daily habits x three outcomes, and reply time x conversion, sales.
+    assert len(found) == 11
+    assert ("inquiry_reply_minutes", "orders") not in found
     platform = found["platform_hours_per_day", "orders"]
     assert (platform["nAbove"], platform["nBelow"]) == (3, 9)
     # Orders on the seller's days of 70 and 65 minutes, and of 50.

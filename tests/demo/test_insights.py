@@ -105,6 +105,7 @@ def test_spur_insights_prints_the_findings_as_json(
     assert reply["low"] < reply["lift"] < reply["high"]
     assert {"follow_ups", "product_optimisations"} <= {f["behaviour"] for f in found}
     assert {"sales"} <= {f["outcome"] for f in found}
+    assert ("inquiry_reply_minutes", "orders") not in by_key
 
 
 def test_an_unknown_team_is_one_line(filled: FilledDemo) -> None:

@@ -126,6 +126,14 @@ def test_fast_replies_converting_a_quarter_better_are_found() -> None:
     assert stats.pearson < 0
 
 
+def test_reply_time_is_set_against_conversion_and_sales_not_orders_again() -> None:
+    # Per inquiry, "an order came of it" is the conversion; an `orders`
+    # finding would repeat the conversion finding's numbers.
+    found = reply_findings(_inquiries(0.1875, 0.15, seed=4), 200, seed=7)
+    assert [f.outcome for f in found] == ["inquiry_conversion", "sales"]
+    assert {f.behaviour for f in found} == {"inquiry_reply_minutes"}
+
+
 def test_reply_time_without_effect_is_not_significant() -> None:
     found = reply_findings(_inquiries(0.15, 0.15, seed=5), 1000, seed=7)
     for finding in found:
