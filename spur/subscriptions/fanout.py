@@ -14,6 +14,11 @@ A subscriber's replay after its cursor is its own: it joins its group first
 live and gets the held frames newer than its last replayed event, so nothing
 is missed or repeated. The feed reads gaps from the table (`prev_seq`), as
 `spur.subscriptions.feed` does per subscriber without the hub.
+
+While the broker is unavailable (Redis down) a company's feed polls the event
+table about once a second through the same gap path and tries the broker
+again with a bounded backoff (`Outage`); its groups and members stay, and
+once it is subscribed again it reads the gap from the table and is live.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from spur.subscriptions.broker import (
     Broker,
     BrokerClosed,
     BrokerUnavailable,
+    Outage,
     SubscriberOverflow,
     company_channel,
 )
@@ -58,7 +64,15 @@ Execute = Callable[[str, dict[str, Any] | None, str | None, Any], Awaitable[Any]
 REPLAY_PAGE_SIZE: Final = 100
 DEFAULT_GROUP_BACKLOG: Final = 1000
 DEFAULT_PER_MEMBER: Final = 100
-_EVENT_COLUMNS: Final = ("id", "seq", "company_id", "kind", "member_id", "team_id")
+_EVENT_COLUMNS: Final = (
+    "id",
+    "seq",
+    "company_id",
+    "kind",
+    "member_id",
+    "team_id",
+    "goal_id",
+)
 
 
 @dataclass
@@ -331,6 +345,8 @@ class ChannelFeed:
         self.seen: int | None = None
         self.ready = asyncio.Event()
         self.failure: BaseException | None = None
+        # True while the broker is unavailable and the table is polled.
+        self.polling = False
         self.task = asyncio.create_task(self._run(), name=f"fanout {company_id}")
 
     def add(self, group: Group) -> None:
@@ -359,11 +375,20 @@ class ChannelFeed:
 
     async def _run(self) -> None:
         channel = company_channel(self.company_id)
+        outage = self.hub.outage()
+        lost: BrokerUnavailable | None = None
         failures = 0
         while True:
             try:
+                if lost is not None:
+                    await self._poll(outage, lost)
+                    lost = None
+                    continue
                 async with self.hub.broker.subscribe(channel) as messages:
+                    self.polling = False
                     await self._catch_up()
+                    if outage.recovered():
+                        logger.info("fan-out feed of %s is live again", channel)
                     self.ready.set()
                     failures = 0
                     async for message in messages:
@@ -372,8 +397,11 @@ class ChannelFeed:
             except SubscriberOverflow:
                 # Resubscribe, then read what was missed from the table.
                 logger.warning("fan-out feed of %s fell behind", channel)
-            except (BrokerUnavailable, BrokerClosed) as error:
+            except BrokerClosed as error:
                 return self._fail(error)
+            except BrokerUnavailable as error:
+                # Members stay: the table feeds them until the broker is back.
+                lost = error
             except Exception as error:
                 if not self.ready.is_set():
                     return self._fail(error)
@@ -381,6 +409,30 @@ class ChannelFeed:
                 failures += 1
                 logger.exception("fan-out feed of %s failed; retrying", channel)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** min(failures, 6)))
+
+    async def _poll(self, outage: Outage, error: BrokerUnavailable) -> None:
+        """Without the broker: dispatch from the table until the next attempt.
+
+        The first poll fixes `seen` (the head) for a feed that never listened,
+        so its joiners go on as if subscribed; then each poll dispatches what
+        was stamped since, through the same path as a gap.
+        """
+        if outage.failures == 0:
+            logger.warning(
+                "fan-out feed of company %s polls the event table: %r",
+                self.company_id,
+                error,
+            )
+        self.polling = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + outage.next_retry()
+        while True:
+            await self._catch_up()
+            self.ready.set()
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(outage.poll_interval, left))
 
     def _fail(self, error: BaseException) -> None:
         """The feed cannot go on: joiners get the error, members a 1013 close.
@@ -482,11 +534,14 @@ class FanoutHub:
         *,
         per_member: int = DEFAULT_PER_MEMBER,
         group_backlog: int = DEFAULT_GROUP_BACKLOG,
+        outage: Callable[[], Outage] = Outage,
     ) -> None:
         self.broker = broker
         self.execute = execute
         self.per_member = per_member
         self.group_backlog = group_backlog
+        # Makes each feed's polling and retry policy for broker outages.
+        self.outage = outage
         self.counters = Counters()
         self._feeds: dict[int, ChannelFeed] = {}
         self._per_member: dict[int, int] = {}
@@ -539,6 +594,7 @@ class FanoutHub:
         ]
         return {
             "feeds": len(self._feeds),
+            "polling": sum(feed.polling for feed in self._feeds.values()),
             "groups": len(groups),
             "members": sum(len(group.members) for group in groups),
         }
