@@ -198,8 +198,8 @@ async def health(request: Request) -> JSONResponse:
     """Liveness and database reachability, for load balancers and Docker.
 
     With the Redis broker it adds `"broker": "redis"` and whether Redis
-    answers. Without Redis the instance still serves (live feeds resume once
-    it is back), so that alone does not make it unhealthy.
+    answers. Without Redis the instance still serves (live feeds poll the
+    event table until it is back), so that alone does not make it unhealthy.
     """
     try:
         async with in_transaction() as conn:
@@ -228,6 +228,8 @@ async def stats(request: Request) -> JSONResponse:
         - live["feeds"],
         "groups": live["groups"],
         "feeds": live["feeds"],
+        # Feeds reading the event table while the broker is unavailable.
+        "polling_feeds": live["polling"],
         "tasks": len(asyncio.all_tasks()),
         "counters": vars(graphql.hub.counters),
     }
