@@ -10,8 +10,10 @@ too, so a client resuming with `seq > cursor` never skips a late event.
 Only after that commit are the events published and marked `published_at`;
 a relay that starts publishes whatever an earlier one stamped but never
 announced. While the broker is unavailable (Redis restarting) the relay goes
-on stamping, leaves those rows unpublished and announces them on a later
-pass; subscribers lost their feeds meanwhile and resume from the table.
+on stamping, leaves those rows unpublished and tries them again every
+`retry_interval` (pokes still start a pass at once) until a pass announces
+them; the feeds meanwhile poll the table, so nobody waits for that, and a
+feed that is live again skips announcements of events it already read.
 
 Each message carries `prev_seq`, the company's previous event, so
 a subscriber can notice messages that arrive out of order (two relay
@@ -71,6 +73,7 @@ class Relay:
         batch_size: int = DEFAULT_BATCH_SIZE,
         logger: logging.Logger | None = None,
         poll_interval: float = 5.0,
+        retry_interval: float = 1.0,
         max_backoff: float = 5.0,
         stop_timeout: float = 10.0,
         clock: Callable[[], datetime] = utc_now,
@@ -79,6 +82,7 @@ class Relay:
         self._batch_size = batch_size
         self._log = logger if logger is not None else logging.getLogger(__name__)
         self._poll_interval = poll_interval
+        self._retry_interval = retry_interval
         self._max_backoff = max_backoff
         self._stop_timeout = stop_timeout
         self._clock = clock
@@ -162,9 +166,11 @@ class Relay:
 
     async def _wait_for_poke(self) -> None:
         # The timeout also picks up rows another process inserted but never
-        # stamped (it crashed between its commit and its pass).
+        # stamped (it crashed between its commit and its pass); rows left
+        # unannounced (no broker) are tried again sooner.
+        delay = self._retry_interval if self._recover else self._poll_interval
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._poll_interval):
+            async with asyncio.timeout(min(delay, self._poll_interval)):
                 await self._wake.wait()
 
     async def _stamp_batch(self) -> list[dict[str, Any]]:

@@ -301,6 +301,28 @@ async def test_unavailable_broker_leaves_stamped_rows_for_a_later_pass(
     assert not await AchievementEvent.filter(published_at__isnull=True).exists()
 
 
+async def test_unannounced_rows_are_retried_soon_without_a_poke(
+    any_people: People, new_event: NewEvent, wait: WaitUntil
+) -> None:
+    broker = RecordingBroker()
+    broker.unavailable = True
+    # The long poll cannot be what announces them within the test.
+    relay = Relay(broker, poll_interval=60, retry_interval=0.05)
+    await new_event(any_people.alice)
+    await relay.start()
+    await asyncio.sleep(0.3)
+    assert broker.published == []
+    assert await AchievementEvent.filter(seq=1, published_at__isnull=True).exists()
+
+    broker.unavailable = False
+    await wait(lambda: broker.seqs() == [1])
+    await asyncio.sleep(0.2)  # announced once, then back to the long poll
+    await relay.stop()
+
+    assert broker.seqs() == [1]
+    assert not await AchievementEvent.filter(published_at__isnull=True).exists()
+
+
 async def test_progress_is_dropped_while_the_broker_is_unavailable(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
