@@ -128,6 +128,32 @@ def test_every_demo_manager_is_35_or_over_on_every_demo_date() -> None:
         assert age_on(manager.birth_date, FIRST_DAY) >= 35
 
 
+@pytest.mark.parametrize(
+    "today",
+    [date(2026, 3, 16), date(2026, 12, 4), date(2026, 12, 5), date(2027, 2, 28)],
+)
+def test_the_senior_plan_covers_managers_hr_and_18_salespeople(today: date) -> None:
+    # What the README says of "Senior staff team rules" on any creation date.
+    people = demo_people(today, 2026)
+    senior = [p for p in people if p.birth_date and age_on(p.birth_date, today) >= 35]
+
+    roles = Counter(p.role for p in senior)
+    assert roles == {Role.MANAGER: 4, Role.HR_ADMIN: 1, Role.SALESPERSON: 18}
+    assert "senior.sea@example.com" in {p.email for p in senior}
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 16), date(2026, 12, 5)])
+def test_the_readmes_english_salesperson_exists_on_any_date(today: date) -> None:
+    # The README's walk-through names him for reading events in English.
+    jason = next(
+        p for p in demo_people(today, 2026) if p.email == "jason.zhao@example.com"
+    )
+
+    assert (jason.role, jason.language, jason.market) == (Role.SALESPERSON, "en", "EU")
+    assert jason.birth_date is not None
+    assert age_on(jason.birth_date, today) <= 30
+
+
 # The plans as stored
 
 
