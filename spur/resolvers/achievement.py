@@ -186,11 +186,12 @@ async def _fresh(
 
 
 async def _resume_later(ctx: Context, error: BrokerUnavailable) -> None:
-    """The broker lost Redis: close the socket so the client comes back later.
+    """A feed that cannot poll lost its broker: the client should come back.
 
-    Every live feed of this process lost its feed at once, so the whole
-    socket goes (1013); the client reconnects and subscribes with the cursor
-    it last received, and the event table serves what it missed.
+    Event feeds (the hub's and `event_feed`) read the event table while the
+    broker is away and never end this way; a broker-only feed outside the
+    hub (`progress_feed`) does. On a socket the whole socket goes (1013); the
+    client reconnects and subscribes with the cursor it last received.
     """
     logger.warning("live feed interrupted (request %s): %s", ctx.request_id, error)
     socket = ctx.request
