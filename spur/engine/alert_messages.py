@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spur.engine.alerts import AlertRule, Finding
-from spur.engine.messages import resolve_language
+from spur.engine.messages import resolve_language, zh_subject
 
 
 def alert_message(
@@ -20,6 +20,8 @@ def alert_message(
     already formatted (or None), `goal` the goal's title for GOAL_AT_RISK.
     """
     zh = resolve_language(lang) == "zh-CN"
+    if zh:
+        subject = zh_subject(subject)
     value, base = f"{finding.value:f}", f"{finding.baseline:f}"
     rule = finding.rule
     if rule is AlertRule.CONVERSION_LEAD:

@@ -55,6 +55,12 @@ def _zh_title(title: str) -> str:
     return f"「{title}」"
 
 
+def zh_subject(name: str) -> str:
+    """A name that opens a Chinese sentence, spaced from the Chinese after it
+    when it ends in a Latin letter or digit ("Xu Tao 完成了", "王芳完成了")."""
+    return f"{name} " if name[-1:].isascii() and name[-1:].isalnum() else name
+
+
 def _zh_reward(reward_title: str, amount: str | None) -> str:
     return f"{amount} {reward_title}" if amount else reward_title
 
@@ -142,7 +148,7 @@ def goal_completed_by(
     if _is_zh(lang):
         when = _ZH_PERIOD[period_kind]
         return (
-            f"{member_name}完成了{when}（{period_label}）的目标"
+            f"{zh_subject(member_name)}完成了{when}（{period_label}）的目标"
             f"{_zh_title(goal_title)}。"
         )
     when = _EN_PERIOD[period_kind]
@@ -164,7 +170,7 @@ def milestone_reached_by(
     if _is_zh(lang):
         when = _ZH_PERIOD[period_kind]
         return (
-            f"{member_name}已完成{when}（{period_label}）目标"
+            f"{zh_subject(member_name)}已完成{when}（{period_label}）目标"
             f"{_zh_title(goal_title)}的 {percent}%。"
         )
     when = _EN_PERIOD[period_kind]
@@ -180,7 +186,9 @@ def reward_earned_by(
 ) -> str:
     """Team feed line: a member earned a reward."""
     if _is_zh(lang):
-        return f"{member_name}获得了奖励：{_zh_reward(reward_title, amount)}！"
+        return (
+            f"{zh_subject(member_name)}获得了奖励：{_zh_reward(reward_title, amount)}！"
+        )
     return f"{member_name} earned {_en_reward(reward_title, amount)}."
 
 
@@ -193,7 +201,7 @@ def team_event(lang: str, *, member_name: str, inner: str) -> str:
     ``goal_completed_by`` or ``reward_earned_by`` for those events.
     """
     if _is_zh(lang):
-        return f"{member_name}{inner}"
+        return f"{zh_subject(member_name)}{inner}"
     return f"{member_name} {inner}"
 
 
@@ -216,9 +224,8 @@ def order_closed_by(
 ) -> str:
     """Team feed line: a member closed an order."""
     if _is_zh(lang):
-        return (
-            f"{member_name}成交了一笔 {amount} 的订单{_market_suffix(lang, market)}。"
-        )
+        who, where = zh_subject(member_name), _market_suffix(lang, market)
+        return f"{who}成交了一笔 {amount} 的订单{where}。"
     return f"{member_name} closed an order of {amount}{_market_suffix(lang, market)}."
 
 
@@ -237,11 +244,15 @@ _EN_GRADES = {
 
 
 def appraisal_finalized(lang: str, *, cycle_name: str, grade: str, score: str) -> str:
-    """Tells the reader their appraisal is final, with its grade and score."""
+    """Tells the reader their appraisal is final, with its grade and score.
+
+    `cycle_name` is the cycle's name in the reader's language (it names the
+    appraisal, e.g. "2026-Q3 appraisal", so the sentence quotes it whole).
+    """
     if _is_zh(lang):
-        return f"你的{cycle_name}考核已完成：{_ZH_GRADES[grade]}（{score} 分）。"
+        return f"你的{_zh_title(cycle_name)}已完成：{_ZH_GRADES[grade]}（{score} 分）。"
     return (
-        f"Your {cycle_name} appraisal is final: {_EN_GRADES[grade]} ({score} points)."
+        f"Your {_en_title(cycle_name)} is final: {_EN_GRADES[grade]} ({score} points)."
     )
 
 
@@ -250,8 +261,9 @@ def appraisal_finalized_by(
 ) -> str:
     """Team feed line: a member's appraisal was finalised."""
     if _is_zh(lang):
-        return f"{member_name}的{cycle_name}考核已完成：{_ZH_GRADES[grade]}。"
-    return f"{member_name}'s {cycle_name} appraisal is final: {_EN_GRADES[grade]}."
+        who = zh_subject(member_name)
+        return f"{who}的{_zh_title(cycle_name)}已完成：{_ZH_GRADES[grade]}。"
+    return f"{member_name}'s {_en_title(cycle_name)} is final: {_EN_GRADES[grade]}."
 
 
 def localized(default: str, titles: Mapping[str, str], lang: str) -> str:
@@ -293,9 +305,8 @@ def rank_changed_by(
     """Team feed line: a member rose to a rank on a company leaderboard."""
     if _is_zh(lang):
         when = _ZH_PERIOD[period_kind]
-        return (
-            f"{member_name}在{when}{_zh_title(metric_name)}排行榜上升至第 {rank} 名。"
-        )
+        who, board = zh_subject(member_name), _zh_title(metric_name)
+        return f"{who}在{when}{board}排行榜上升至第 {rank} 名。"
     when = _EN_RANK_PERIOD[period_kind]
     return (
         f"{member_name} is now #{rank} on {when} {_en_title(metric_name)} leaderboard."
@@ -318,7 +329,7 @@ def best_of_week_by(
     """Team feed line: the team's best of a week on a metric, with the count."""
     if _is_zh(lang):
         return (
-            f"{member_name}是团队 {week_label} 的{_zh_title(metric_name)}"
+            f"{zh_subject(member_name)}是团队 {week_label} 的{_zh_title(metric_name)}"
             f"周冠军（{count}）。"
         )
     return (

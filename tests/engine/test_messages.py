@@ -313,3 +313,110 @@ def test_localized_names_fall_back_to_the_default() -> None:
     assert messages.localized("x", titles, "en") == "10 new-customer follow-ups"
     assert messages.localized("default", {}, "zh-CN") == "default"
     assert messages.localized("default", {"zh-CN": " "}, "zh-CN") == "default"
+
+
+# --- names in Chinese sentences ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "opened"),
+    [
+        ("Xu Tao", "Xu Tao "),
+        ("Team 7", "Team 7 "),
+        ("王芳", "王芳"),
+        ("Li 伟", "Li 伟"),
+    ],
+)
+def test_a_latin_name_is_spaced_from_the_chinese_after_it(
+    name: str, opened: str
+) -> None:
+    assert messages.zh_subject(name) == opened
+    line = team_event("zh-CN", member_name=name, inner="成交了一笔订单")
+    assert line == f"{opened}成交了一笔订单"
+
+
+def test_team_feed_lines_space_a_latin_name_in_chinese() -> None:
+    done = goal_completed_by(
+        "zh-CN",
+        member_name="Xu Tao",
+        goal_title=GOAL_ZH,
+        period_label="2026-W49",
+        period_kind=WEEK,
+    )
+    earned = reward_earned_by(
+        "zh-CN", member_name="Xu Tao", reward_title="现金奖励", amount=None
+    )
+    assert done == "Xu Tao 完成了本周（2026-W49）的目标「10 个新客户跟进」。"
+    assert earned == "Xu Tao 获得了奖励：现金奖励！"
+
+
+# --- leaderboards and appraisals, named in the reader's language ----------------
+
+ORDERS = {"zh-CN": "成交订单", "en": "Orders closed"}
+
+
+def _metric(lang: str) -> str:
+    return messages.localized("orders", ORDERS, lang)
+
+
+def test_rank_changed_names_the_board_in_the_readers_language() -> None:
+    zh = messages.rank_changed(
+        "zh-CN", rank=35, metric_name=_metric("zh-CN"), period_kind=WEEK
+    )
+    en = messages.rank_changed(
+        "en", rank=35, metric_name=_metric("en"), period_kind=WEEK
+    )
+    feed = messages.rank_changed_by(
+        "zh",
+        member_name="Xu Tao",
+        rank=3,
+        metric_name=_metric("zh"),
+        period_kind=PeriodKind.MONTH,
+    )
+    assert zh == "你在本周「成交订单」排行榜上升至第 35 名！"
+    assert en == "You are now #35 on this week's “Orders closed” leaderboard!"
+    assert feed == "Xu Tao 在本月「成交订单」排行榜上升至第 3 名。"
+
+
+def test_best_of_week_names_the_metric_in_the_readers_language() -> None:
+    zh = messages.best_of_week(
+        "zh-CN", count=13, metric_name="新客户跟进", week_label="2026-W48"
+    )
+    feed = messages.best_of_week_by(
+        "zh-CN",
+        member_name="Xu Tao",
+        count=13,
+        metric_name="新客户跟进",
+        week_label="2026-W48",
+    )
+    en = messages.best_of_week_by(
+        "en",
+        member_name="Xu Tao",
+        count=13,
+        metric_name="New-customer follow-ups",
+        week_label="2026-W48",
+    )
+    assert zh == "你是团队 2026-W48 的「新客户跟进」周冠军（13）！"
+    assert feed == "Xu Tao 是团队 2026-W48 的「新客户跟进」周冠军（13）。"
+    assert en == (
+        "Xu Tao was the team's best of 2026-W48 for “New-customer follow-ups” (13)."
+    )
+
+
+def test_appraisal_finalized_quotes_the_cycle_once() -> None:
+    zh = messages.appraisal_finalized(
+        "zh-CN", cycle_name="2026 年第 3 季度考核", grade="EXCELLENT", score="92.50"
+    )
+    en = messages.appraisal_finalized(
+        "en", cycle_name="2026-Q3 appraisal", grade="GOOD", score="85.00"
+    )
+    feed_zh = messages.appraisal_finalized_by(
+        "zh-CN", member_name="Xu Tao", cycle_name="2025 年度评审", grade="QUALIFIED"
+    )
+    feed_en = messages.appraisal_finalized_by(
+        "en", member_name="Xu Tao", cycle_name="2025 yearly review", grade="QUALIFIED"
+    )
+    assert zh == "你的「2026 年第 3 季度考核」已完成：优秀（92.50 分）。"
+    assert en == "Your “2026-Q3 appraisal” is final: good (85.00 points)."
+    assert feed_zh == "Xu Tao 的「2025 年度评审」已完成：合格。"
+    assert feed_en == "Xu Tao's “2025 yearly review” is final: qualified."
