@@ -37,6 +37,7 @@ from spur.resolvers.appraisal import load_cycle
 from spur.resolvers.appraisal_fill import Measurer, load_setting
 from spur.resolvers.appraisal_pay import finalize_in
 from spur.resolvers.ledger import checked_text
+from spur.resolvers.plan_input import Titles, check_titles
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class CycleRequest:
     period_kind: PeriodKind
     period_start: date
     member_ids: list[int] | None
+    titles: Titles = ()
 
 
 async def open_cycle(
@@ -72,6 +74,7 @@ async def open_cycle(
     Returns the cycle and how many appraisals it holds.
     """
     name = checked_text(request.name, "name", MAX_NAME, required=True)
+    titles = check_titles(request.titles, "titles")
     template = await _template(viewer, request.template_id)
     _check_start(request.period_kind, request.period_start, viewer.timezone)
     members = await _members(viewer, request.member_ids)
@@ -82,6 +85,7 @@ async def open_cycle(
                 company_id=viewer.company_id,
                 template_id=template.id,
                 name=name,
+                titles=titles,
                 period_kind=request.period_kind,
                 period_start=request.period_start,
                 created_by_id=viewer.member_id,

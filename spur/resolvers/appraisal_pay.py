@@ -262,14 +262,16 @@ class Pay:
         cycle, grade = self.setting.cycle, scored.band.grade.value
         message = messages.appraisal_finalized(
             people.language,
-            cycle_name=cycle.name,
+            cycle_name=messages.localized(cycle.name, cycle.titles, people.language),
             grade=grade,
             score=f"{scored.score:f}",
         )
         team_message = messages.appraisal_finalized_by(
             people.team_language,
             member_name=people.member.name,
-            cycle_name=cycle.name,
+            cycle_name=messages.localized(
+                cycle.name, cycle.titles, people.team_language
+            ),
             grade=grade,
         )
         self.events.append(

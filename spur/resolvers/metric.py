@@ -18,7 +18,7 @@ from spur.api.context import Viewer
 from spur.api.errors import BadUserInput, Conflict
 from spur.engine.metrics import ActivityKind, Aggregation
 from spur.models import MetricDefinition
-from spur.resolvers.plan_input import MAX_NAME, check_text
+from spur.resolvers.plan_input import MAX_NAME, Titles, check_text, check_titles
 
 logger = logging.getLogger(__name__)
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -42,6 +42,7 @@ class MetricSpec:
     product_category: str | None = None
     new_customer: bool | None = None
     reply_within_minutes: int | None = None
+    titles: Titles = ()
 
 
 async def define_metric(viewer: Viewer, spec: MetricSpec) -> MetricDefinition:
@@ -75,6 +76,7 @@ def _checked(viewer: Viewer, spec: MetricSpec) -> MetricDefinition:
         company_id=viewer.company_id,
         key=spec.key,
         name=check_text(spec.name, "name", MAX_NAME, required=True),
+        titles=check_titles(spec.titles, "titles"),
         unit=unit,
         activity_kind=spec.activity_kind,
         aggregation=spec.aggregation,

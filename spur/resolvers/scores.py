@@ -326,17 +326,24 @@ async def _write(
         period_start=start,
         dedupe_key=f"rank:{activity.id}:{metric_id}:{kind.value}",
         message=messages.rank_changed(
-            member.language, rank=rank, metric_name=metric.name, period_kind=kind
+            member.language,
+            rank=rank,
+            metric_name=_metric_name(metric, member.language),
+            period_kind=kind,
         ),
         team_message=messages.rank_changed_by(
             team_lang,
             member_name=member.name,
             rank=rank,
-            metric_name=metric.name,
+            metric_name=_metric_name(metric, team_lang),
             period_kind=kind,
         ),
         occurred_at=activity.occurred_at,
     )
+
+
+def _metric_name(metric: MetricDefinition, lang: str) -> str:
+    return messages.localized(metric.name, metric.titles, lang)
 
 
 async def _team_language(conn: BaseDBAsyncClient, member: Member) -> str:

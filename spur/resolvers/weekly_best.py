@@ -106,14 +106,16 @@ async def _write(
             "message": messages.best_of_week(
                 member.language,
                 count=count,
-                metric_name=metric.name,
+                metric_name=messages.localized(
+                    metric.name, metric.titles, member.language
+                ),
                 week_label=week.label,
             ),
             "team_message": messages.best_of_week_by(
                 team_lang,
                 member_name=member.name,
                 count=count,
-                metric_name=metric.name,
+                metric_name=messages.localized(metric.name, metric.titles, team_lang),
                 week_label=week.label,
             ),
             "occurred_at": week.end,

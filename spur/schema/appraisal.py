@@ -92,9 +92,11 @@ class AppraisalCycleNode(relay.Node):
             for c in found
         ]
 
-    @strawberry.field(description="Such as 2026-Q4 appraisal.")
-    def name(self) -> str:
-        return self.row.name
+    @strawberry.field(
+        description="Such as 2026-Q4 appraisal, in the viewer's language."
+    )
+    def name(self, info: strawberry.Info[Context, Any]) -> str:
+        return messages.localized(self.row.name, self.row.titles, info.context.language)
 
     @strawberry.field(description="The kind of period it covers.")
     def period_kind(self) -> PeriodKind:

@@ -121,6 +121,9 @@ class CreateAppraisalTemplatePayload:
 class OpenAppraisalCycleInput:
     template_id: strawberry.ID = strawberry.field(description="An AppraisalTemplate.")
     name: str = strawberry.field(description="Unique in the company.")
+    titles: list[AppraisalTitleInput] | None = strawberry.field(
+        default=None, description="The name per language, if it differs."
+    )
     period_kind: PeriodKind = strawberry.field(
         default=PeriodKind.QUARTER, description="The period measured."
     )
@@ -203,6 +206,7 @@ class AppraisalMutation:
             period_kind=input.period_kind,
             period_start=input.period_start,
             member_ids=_member_ids(input.member_ids),
+            titles=_titles(input.titles),
         )
         cycle, count = await cycles.open_cycle(info.context.viewer, request)
         return OpenAppraisalCyclePayload(

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from spur.api.context import Context
+from spur.engine import messages
 from spur.engine.metrics import ActivityKind, Aggregation
 from spur.models import MetricDefinition
 from spur.resolvers import metric as metrics
@@ -16,6 +17,8 @@ from spur.resolvers.ids import row_key
 from spur.resolvers.permissions import CanAdministerIncentives, CanReadIncentives
 from spur.resolvers.plan import READERS
 from spur.schema.pagination import Connection, connection, page_bounds
+from spur.schema.plan import LocalizedText, localized_texts
+from spur.schema.plan_admin import LocalizedTextInput
 
 strawberry.enum(
     Aggregation,
@@ -58,9 +61,14 @@ class MetricDefinitionNode(relay.Node):
     def key(self) -> str:
         return self.metric.key
 
-    @strawberry.field(description="Its name for people.")
-    def name(self) -> str:
-        return self.metric.name
+    @strawberry.field(description="Its name for people, in the viewer's language.")
+    def name(self, info: strawberry.Info[Context, Any]) -> str:
+        metric = self.metric
+        return messages.localized(metric.name, metric.titles, info.context.language)
+
+    @strawberry.field(description="Its name per language, where one was given.")
+    def titles(self) -> list[LocalizedText]:
+        return localized_texts(self.metric.titles)
 
     @strawberry.field(description="The unit of its values, such as CNY or min.")
     def unit(self) -> str:
@@ -97,6 +105,11 @@ class DefineMetricInput:
         description="Unique in the company: lowercase letters, digits and _."
     )
     name: str = strawberry.field(description="Its name for people.")
+    titles: list[LocalizedTextInput] | None = strawberry.field(
+        default=None,
+        description="Its name per language (zh-CN, en), if it differs; "
+        "readers of another language see name.",
+    )
     unit: str = strawberry.field(
         default="",
         description="The unit of its values; the company currency "
@@ -128,6 +141,7 @@ class DefineMetricInput:
             product_category=self.product_category,
             new_customer=self.new_customer,
             reply_within_minutes=self.reply_within_minutes,
+            titles=tuple((t.language, t.text) for t in self.titles or ()),
         )
 
 

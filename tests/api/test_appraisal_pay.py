@@ -11,6 +11,7 @@ import pytest
 from spur.models import (
     AchievementEvent,
     Appraisal,
+    AppraisalCycle,
     EntryCause,
     EventKind,
     LedgerEntry,
@@ -19,6 +20,8 @@ from spur.models import (
     StatusChange,
 )
 from tests.api.appraisal_factories import (
+    OPEN,
+    RATED,
     WORKING_DAYS_Q4,
     Tokens,
     answer,
@@ -297,12 +300,70 @@ async def test_appraisal_finalized_reaches_the_member_and_the_team_feed(
     for event in (finalised, earned):
         assert (event.member_id, event.team_id) == (world.seller.id, world.team.id)
     # The seller reads Chinese, the team's manager English.
-    assert finalised.message == "你的2026-Q4 appraisal考核已完成：优秀（92.50 分）。"
+    # A cycle without titles is named by its name in either language.
+    assert finalised.message == "你的「2026-Q4 appraisal」已完成：优秀（92.50 分）。"
     assert finalised.team_message == (
-        "Seller's 2026-Q4 appraisal appraisal is final: excellent."
+        "Seller's “2026-Q4 appraisal” is final: excellent."
     )
     assert earned.message == "恭喜你获得奖励：12000.00 CNY 绩效奖金！"
     assert earned.ledger_entry_id == (await LedgerEntry.get()).id
+
+
+CYCLE_TITLES = [
+    {"language": "zh-CN", "text": "2026 年第 4 季度考核"},
+    {"language": "en", "text": "Q4 2026 appraisal"},
+]
+CYCLE_NAME = """query($id: ID!) { node(id: $id) { ... on Appraisal {
+  cycle { name } } } }"""
+
+
+async def test_a_cycle_is_named_in_each_readers_language(
+    world: World, gql: GraphQL, people: Tokens
+) -> None:
+    cycle = {"titles": CYCLE_TITLES}
+    await rated_cycle(gql, people, [world.seller], name="2026-Q4", cycle=cycle)
+    seller = await appraisal_of(world.seller)
+    for token, name in [
+        (people.seller, "2026 年第 4 季度考核"),
+        (people.hr, "Q4 2026 appraisal"),
+    ]:
+        body = await gql(CYCLE_NAME, {"id": seller}, token)
+        assert answer(body, "node")["cycle"]["name"] == name
+    await to_manager_review(gql, people, seller)
+    await finalized(gql, people, seller, 92.5)
+
+    finalised = await AchievementEvent.get(kind=EventKind.APPRAISAL_FINALIZED)
+    # The seller reads Chinese (no English left in the line), the manager English.
+    assert finalised.message == "你的「2026 年第 4 季度考核」已完成：优秀（92.50 分）。"
+    assert finalised.team_message == "Seller's “Q4 2026 appraisal” is final: excellent."
+
+
+@pytest.mark.parametrize(
+    "titles",
+    [
+        [{"language": "fr", "text": "Évaluation"}],
+        [{"language": "en", "text": "A"}, {"language": "en", "text": "B"}],
+        [{"language": "zh-CN", "text": "  "}],
+    ],
+)
+async def test_cycle_titles_are_checked(
+    world: World, gql: GraphQL, people: Tokens, titles: list[dict[str, str]]
+) -> None:
+    found = await template(gql, people.hr, [RATED], name="Checked")
+    body = await gql(
+        OPEN,
+        {
+            "input": {
+                "templateId": found,
+                "name": "2026-Q4 checked",
+                "periodStart": "2026-10-01",
+                "titles": titles,
+            }
+        },
+        people.hr,
+    )
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert not await AppraisalCycle.exists()
 
 
 # --- a cycle at once -------------------------------------------------------------

@@ -367,3 +367,30 @@ async def test_a_board_costs_the_same_for_10_or_100_entries(
     # Sign-in (2), metric, size, entries, viewer row + count, around (viewer
     # row + count, two keyset reads a side, one count for the window).
     assert few <= 14, sql.statements
+
+
+async def test_rank_events_name_the_board_in_each_readers_language(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    hr = await login("hr@example.com")
+    await sell(gql, hr, world.seller, "plain", "100.00")
+    world.sales.titles = {"zh-CN": "销售额", "en": "Sales amount"}
+    await world.sales.save(update_fields=["titles"])
+    await sell(gql, hr, world.teammate, "titled", "200.00")
+    plain, titled = await AchievementEvent.filter(kind=EventKind.RANK_CHANGED).order_by(
+        "id"
+    )
+    # No titles: the name, quoted, in the Chinese line too.
+    assert plain.message == "你在本周「Sales」排行榜上升至第 1 名！"
+    assert plain.team_message == "Seller is now #1 on this week's “Sales” leaderboard."
+    # The manager reads English; the teammate's own line follows their language.
+    assert titled.team_message == (
+        "Mate is now #1 on this week's “Sales amount” leaderboard."
+    )
+    world.teammate.language = "zh-CN"
+    await world.teammate.save(update_fields=["language"])
+    await sell(gql, hr, world.seller, "again", "150.00")
+    await sell(gql, hr, world.teammate, "back", "100.00")
+    last = await AchievementEvent.filter(kind=EventKind.RANK_CHANGED).order_by("-id")
+    assert last[0].message == "你在本周「销售额」排行榜上升至第 1 名！"
+    assert "Sales" not in last[0].message

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from spur.models import LedgerEntry, MetricDefinition
+from spur.models import LedgerEntry, Member, MetricDefinition
 from tests.api.helpers import THIS_MORNING, GraphQL, global_id, record, recorded
 from tests.api.plan_helpers import NODE, create_plan, new_plan, only_error
 from tests.factories import World, build_world
@@ -136,6 +136,20 @@ BAD_METRICS: dict[str, tuple[dict[str, Any], str]] = {
         "replyWithinMinutes",
     ),
     "a NUL in the name": (sea_optimizations(name="a\x00"), "name"),
+    "a title in French": (
+        sea_optimizations(titles=[{"language": "fr", "text": "Optimisations"}]),
+        "titles.0.language",
+    ),
+    "two English titles": (
+        sea_optimizations(
+            titles=[{"language": "en", "text": "A"}, {"language": "en", "text": "B"}]
+        ),
+        "titles.1.language",
+    ),
+    "an empty Chinese title": (
+        sea_optimizations(titles=[{"language": "zh-CN", "text": " "}]),
+        "titles.0.text",
+    ),
 }
 
 
@@ -213,3 +227,26 @@ async def test_a_metric_by_node_id_for_its_own_company_only(
     ):
         body = await gql(NODE, {"id": node_id}, await login(email))
         assert body["data"]["node"] == wanted, email
+
+
+NAMED = """
+query($id: ID!) {
+  node(id: $id) { ... on MetricDefinition { name titles { language text } } }
+}
+"""
+
+
+async def test_a_metric_is_named_in_the_readers_language(
+    world: World, gql: GraphQL, login: Any
+) -> None:
+    hr = await login("hr@example.com")
+    titles = [{"language": "zh-CN", "text": "东南亚产品优化"}]
+    body = await define(gql, hr, sea_optimizations(titles=titles))
+    metric = body["data"]["defineMetric"]["metric"]
+    assert metric["name"] == "SEA product optimisations"  # HR reads English
+    await Member.filter(email="hr@example.com").update(language="zh-CN")
+    found = await gql(NAMED, {"id": metric["id"]}, hr)
+    assert found["data"]["node"] == {"name": "东南亚产品优化", "titles": titles}
+    # Without titles every reader gets the name.
+    plain = await gql(NAMED, {"id": global_id("MetricDefinition", world.sales.id)}, hr)
+    assert plain["data"]["node"] == {"name": "Sales", "titles": []}

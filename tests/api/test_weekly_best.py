@@ -74,3 +74,24 @@ async def test_the_task_wakes_at_the_next_week_end(world: World) -> None:
     assert await seconds_to_next_week(sunday) == 1801.0
     friday = datetime.fromisoformat("2026-12-04T10:00:00+08:00")
     assert await seconds_to_next_week(friday) == 3600.0
+
+
+async def test_the_best_of_the_week_names_the_metric_in_each_language(
+    world: World, gql: GraphQL, login: Any, app: Starlette
+) -> None:
+    services = app.state.services
+    world.follow_ups.titles = {"zh-CN": "新客户跟进"}
+    await world.follow_ups.save(update_fields=["titles"])
+    hr = await login("hr@example.com")
+    await follow_ups(gql, hr, world.seller, 3, "s")
+    await follow_ups(gql, hr, world.outsider, 1, "o")
+    assert await produce_due(services, MONDAY_AFTER) == 2
+    sea, eu = await best_events()
+    # The seller reads Chinese: the Chinese title, no English name.
+    assert sea.message == "你是团队 2026-W49 的「新客户跟进」周冠军（3）！"
+    # No English title: English readers get the name.
+    assert sea.team_message == (
+        "Seller was the team's best of 2026-W49 for “New-customer follow-ups” (3)."
+    )
+    assert "New-customer" not in sea.message
+    assert "“New-customer follow-ups”" in eu.message
