@@ -273,8 +273,12 @@ async def store_appraisals(cast: Cast, now: datetime, seed: int) -> Appraised:
         for s in cast.staff
         if s.person.hire_date is None or s.person.hire_date <= last_day
     ]
-    name = f"{quarter.label} appraisal"
-    done = await _run_cycle(cast, template.id, name, quarter, staff, now, seed)
+    number = (quarter.start_date.month - 1) // 3 + 1
+    names = {
+        "en": f"{quarter.label} appraisal",
+        "zh-CN": f"{quarter.start_date.year} 年第 {number} 季度考核",
+    }
+    done = await _run_cycle(cast, template.id, names, quarter, staff, now, seed)
     done += await _senior_years(cast, now, seed)
     events = await _sequence_as_history()
     entries = await LedgerEntry.filter(cause=EntryCause.APPRAISAL).count()
@@ -301,9 +305,9 @@ async def _senior_years(cast: Cast, now: datetime, seed: int) -> int:
         tz = cast.hr.timezone
         year = now.astimezone(tz).year - back
         period = period_containing(PeriodKind.YEAR, datetime(year, 6, 1, tzinfo=tz), tz)
-        name = f"{year} yearly review"
+        names = {"en": f"{year} yearly review", "zh-CN": f"{year} 年度评审"}
         done += await _run_cycle(
-            cast, template.id, name, period, senior, now, seed, level=94
+            cast, template.id, names, period, senior, now, seed, level=94
         )
     return done
 
@@ -311,16 +315,23 @@ async def _senior_years(cast: Cast, now: datetime, seed: int) -> int:
 async def _run_cycle(
     cast: Cast,
     template_id: int,
-    name: str,
+    names: dict[str, str],
     period: Period,
     staff: list[Staff],
     now: datetime,
     seed: int,
     level: int | None = None,
 ) -> int:
-    """Open, self-review, rate and finalise one cycle for `staff`."""
+    """Open, self-review, rate and finalise one cycle for `staff`, named
+    by `names` in English (its name) and Chinese."""
+    name = names["en"]
     request = CycleRequest(
-        template_id, name, period.kind, period.start_date, [s.id for s in staff]
+        template_id,
+        name,
+        period.kind,
+        period.start_date,
+        [s.id for s in staff],
+        titles=tuple(names.items()),
     )
     cycle, _ = await open_cycle(cast.hr, request)
     await start_self_reviews(cast.hr, cycle.id, now)

@@ -20,20 +20,26 @@ COUNT, SUM_AMOUNT = Aggregation.COUNT, Aggregation.SUM_AMOUNT
 
 @dataclass(frozen=True)
 class MetricDef:
-    """A metric definition row: a human name and unit around an engine spec."""
+    """A metric definition row: a human name (English, and Chinese in
+    `zh_name`) and unit around an engine spec."""
 
     spec: MetricSpec
     name: str
+    zh_name: str
     unit: str = ""
 
     @property
     def key(self) -> str:
         return self.spec.key
 
+    @property
+    def titles(self) -> dict[str, str]:
+        return {"zh-CN": self.zh_name, "en": self.name}
+
 
 def _metric(
     key: str,
-    name: str,
+    names: tuple[str, str],
     kind: ActivityKind,
     aggregation: Aggregation = COUNT,
     unit: str = "",
@@ -50,53 +56,65 @@ def _metric(
         new_customer=new_customer,
         reply_within_minutes=reply_within_minutes,
     )
-    return MetricDef(spec, name, unit)
+    return MetricDef(spec, names[0], names[1], unit)
 
 
 _K = ActivityKind
 METRICS: tuple[MetricDef, ...] = (
     _metric(
         "new_customer_follow_ups",
-        "New-customer follow-ups",
+        ("New-customer follow-ups", "新客户跟进"),
         _K.CUSTOMER_FOLLOW_UP,
         new_customer=True,
     ),
-    _metric("customer_follow_ups", "Customer follow-ups", _K.CUSTOMER_FOLLOW_UP),
-    _metric("product_optimizations", "Product optimisations", _K.PRODUCT_OPTIMIZED),
-    _metric("products_posted", "Products posted", _K.PRODUCT_POSTED),
+    _metric(
+        "customer_follow_ups",
+        ("Customer follow-ups", "客户跟进"),
+        _K.CUSTOMER_FOLLOW_UP,
+    ),
+    _metric(
+        "product_optimizations",
+        ("Product optimisations", "产品优化"),
+        _K.PRODUCT_OPTIMIZED,
+    ),
+    _metric("products_posted", ("Products posted", "产品发布"), _K.PRODUCT_POSTED),
     _metric(
         "platform_minutes",
-        "Time on the trading platform",
+        ("Time on the trading platform", "平台在线时长"),
         _K.PLATFORM_SESSION,
         Aggregation.SUM_QUANTITY,
         unit="min",
     ),
-    _metric("inquiries_received", "Inquiries received", _K.INQUIRY_RECEIVED),
-    _metric("inquiry_replies", "Inquiry replies", _K.INQUIRY_REPLIED),
+    _metric(
+        "inquiries_received", ("Inquiries received", "收到的询盘"), _K.INQUIRY_RECEIVED
+    ),
+    _metric("inquiry_replies", ("Inquiry replies", "询盘回复"), _K.INQUIRY_REPLIED),
     _metric(
         "inquiry_replies_within_60",
-        "Inquiries answered within an hour",
+        ("Inquiries answered within an hour", "一小时内回复的询盘"),
         _K.INQUIRY_REPLIED,
         reply_within_minutes=60,
     ),
     _metric(
         "inquiry_reply_minutes",
-        "Minutes taken to reply to inquiries",
+        ("Minutes taken to reply to inquiries", "询盘回复用时"),
         _K.INQUIRY_REPLIED,
         Aggregation.SUM_REPLY_MIN,
         unit="min",
     ),
-    _metric("orders", "Orders closed", _K.ORDER_CLOSED),
-    _metric("sales_amount", "Sales", _K.ORDER_CLOSED, SUM_AMOUNT, unit="CNY"),
+    _metric("orders", ("Orders closed", "成交订单"), _K.ORDER_CLOSED),
+    _metric(
+        "sales_amount", ("Sales", "销售额"), _K.ORDER_CLOSED, SUM_AMOUNT, unit="CNY"
+    ),
     _metric(
         "sea_sales_amount",
-        "Southeast Asia sales",
+        ("Southeast Asia sales", "东南亚销售额"),
         _K.ORDER_CLOSED,
         SUM_AMOUNT,
         unit="CNY",
         market="SEA",
     ),
-    _metric("customer_ratings", "Customer ratings", _K.CUSTOMER_RATING),
+    _metric("customer_ratings", ("Customer ratings", "客户评价"), _K.CUSTOMER_RATING),
 )
 
 

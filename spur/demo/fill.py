@@ -196,6 +196,7 @@ async def _store_metrics(company_id: int) -> dict[str, int]:
             company_id=company_id,
             key=m.key,
             name=m.name,
+            titles=m.titles,
             unit=m.unit,
             activity_kind=m.spec.activity_kind,
             aggregation=m.spec.aggregation,

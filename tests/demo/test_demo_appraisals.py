@@ -39,6 +39,7 @@ __all__ = ["gql"]  # the API fixture, shared with the plan tests
 
 SENIOR = "senior.sea@example.com"
 QUARTER = "2026-Q3 appraisal"
+QUARTER_ZH = "2026 年第 3 季度考核"
 MULTIPLIERS = {
     Grade.EXCELLENT: Decimal("1.20"),
     Grade.GOOD: Decimal("1.00"),
@@ -74,13 +75,14 @@ async def test_senior_sea_reads_a_finalised_appraisal_through_my_appraisals(
 
     nodes = [edge["node"] for edge in data["viewer"]["appraisals"]["edges"]]
     by_cycle = {node["cycle"]["name"]: node for node in nodes}
+    # Wang Jianguo reads Chinese: the cycles carry their Chinese names.
     assert set(by_cycle) == {
-        QUARTER,
-        "2023 yearly review",
-        "2024 yearly review",
-        "2025 yearly review",
+        QUARTER_ZH,
+        "2023 年度评审",
+        "2024 年度评审",
+        "2025 年度评审",
     }
-    node = by_cycle[QUARTER]
+    node = by_cycle[QUARTER_ZH]
     assert node["status"] == "FINALIZED"
     assert node["grade"] in {g.value for g in Grade}
     assert isinstance(node["score"], float)
@@ -94,7 +96,7 @@ async def test_senior_sea_reads_a_finalised_appraisal_through_my_appraisals(
     weighted = sum(s["weight"] * s["score"] for s in node["scores"])
     assert node["score"] == pytest.approx(weighted, abs=0.01)
     for year in (2023, 2024, 2025):
-        assert by_cycle[f"{year} yearly review"]["grade"] == "EXCELLENT"
+        assert by_cycle[f"{year} 年度评审"]["grade"] == "EXCELLENT"
 
 
 async def test_every_bonus_names_its_appraisal_version_at_base_times_multiplier(
@@ -144,6 +146,24 @@ async def test_appraisal_finalized_reaches_the_member_and_the_team_feed(
         assert event.published_at is not None
     # The three yearly reviews too; nothing else is appraised.
     assert len(events) == len(appraisals) + 3
+
+
+async def test_appraisal_lines_name_the_cycle_in_the_readers_language(
+    demo: FilledDemo,
+) -> None:
+    events = await AchievementEvent.filter(
+        kind=EventKind.APPRAISAL_FINALIZED
+    ).select_related("member")
+    by_language = Counter(e.member.language for e in events)
+    assert by_language["zh-CN"] > 0
+    assert by_language["en"] > 0
+    for event in events:
+        if event.member.language == "zh-CN":
+            assert "appraisal" not in event.message
+            assert "yearly review" not in event.message
+            assert "季度考核」" in event.message or "年度评审」" in event.message
+        else:
+            assert "appraisal”" in event.message or "yearly review”" in event.message
 
 
 async def test_three_excellent_years_grant_senior_sea_pending_equity(
