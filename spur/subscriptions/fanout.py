@@ -555,11 +555,7 @@ class FanoutHub:
         this point reaches the member. Refuses one subscription past the
         per-member limit with `RATE_LIMITED`.
         """
-        if self._per_member.get(ticket.member_id, 0) >= self.per_member:
-            raise RateLimited(
-                f"A member may hold {self.per_member} live subscriptions at once.",
-                reason="TOO_MANY_LIVE_SUBSCRIPTIONS",
-            )
+        self.admit(ticket.member_id)
         feed = self._feeds.get(ticket.company_id)
         if feed is None:
             feed = self._feeds[ticket.company_id] = ChannelFeed(self, ticket.company_id)
@@ -575,6 +571,15 @@ class FanoutHub:
             member.leave()
             raise
         return member
+
+    def admit(self, member_id: int) -> None:
+        """Refuse one more live subscription past the per-member limit with
+        `RATE_LIMITED` (feeds outside the hub, such as `alerts`, check too)."""
+        if self._per_member.get(member_id, 0) >= self.per_member:
+            raise RateLimited(
+                f"A member may hold {self.per_member} live subscriptions at once.",
+                reason="TOO_MANY_LIVE_SUBSCRIPTIONS",
+            )
 
     def count_member(self, member_id: int, change: int) -> None:
         count = self._per_member.get(member_id, 0) + change
