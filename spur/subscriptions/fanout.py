@@ -347,6 +347,10 @@ class ChannelFeed:
         self.failure: BaseException | None = None
         # True while the broker is unavailable and the table is polled.
         self.polling = False
+        # Set once the last group left: the task must end even if its
+        # cancellation is swallowed on the way (a timeout expiring at the
+        # same moment turns it into a TimeoutError on Python 3.11).
+        self.stopped = False
         self.task = asyncio.create_task(self._run(), name=f"fanout {company_id}")
 
     def add(self, group: Group) -> None:
@@ -365,6 +369,7 @@ class ChannelFeed:
                 if not routed:
                     del self.routes[route]
         if not self.groups:
+            self.stopped = True
             self.hub.drop_feed(self)
             self.task.cancel()
 
@@ -378,7 +383,7 @@ class ChannelFeed:
         outage = self.hub.outage()
         lost: BrokerUnavailable | None = None
         failures = 0
-        while True:
+        while not self.stopped:
             try:
                 if lost is not None:
                     await self._poll(outage, lost)
@@ -392,6 +397,8 @@ class ChannelFeed:
                     self.ready.set()
                     failures = 0
                     async for message in messages:
+                        if self.stopped:
+                            return
                         await self._route(message)
                 return self._end_groups()
             except SubscriberOverflow:
@@ -426,7 +433,7 @@ class ChannelFeed:
         self.polling = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + outage.next_retry()
-        while True:
+        while not self.stopped:
             await self._catch_up()
             self.ready.set()
             left = deadline - loop.time()

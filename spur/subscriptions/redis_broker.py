@@ -159,7 +159,9 @@ class RedisBroker:
                 await self._join(link, channel, subscription)
                 yield subscription
             finally:
-                # Shielded: a cancelled consumer must still unsubscribe.
+                # Forgotten locally at once; the UNSUBSCRIBE is shielded so a
+                # cancelled consumer still sends it.
+                self._forget(subscription)
                 await asyncio.shield(link.leave(channel, subscription))
         finally:
             self._forget(subscription)
