@@ -46,8 +46,8 @@
 | driverAnalysis,           | no          | own teams      | company  | no      |
 | teamHealth                |             |                |          |         |
 | alerts (query and         | no          | own teams      | company  | no      |
-| subscription),            |             |                |          |         |
-| preferenceShares,         |             |                |          |         |
+| subscription)             |             |                |          |         |
+| preferenceShares,         | no          | own teams      | company  | no      |
 | preferenceProfile         |             |                |          |         |
 | acceptAlert, dismissAlert | no          | own teams *    | company *| no      |
 | submitPreferenceSurvey,   | self        | self           | self     | no      |
@@ -100,6 +100,15 @@ class CanWatchTeams(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
             raise Forbidden("Only managers and HR admins may watch a team feed.")
+        return True
+
+
+class CanReadTeamPreferences(BasePermission):
+    """Managers and HR admins: the roles that plan rewards from staff preferences."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if _viewer_role(info) not in (Role.MANAGER, Role.HR_ADMIN):
+            raise Forbidden("Only managers and HR admins may read staff preferences.")
         return True
 
 

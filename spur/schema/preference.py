@@ -13,7 +13,7 @@ from spur.engine import preferences as prefs
 from spur.engine.preferences import Family, Segment
 from spur.models import IncentivePreference, PreferenceSurvey
 from spur.resolvers import preference as profiles
-from spur.resolvers.permissions import CanHavePlans, CanWatchTeams
+from spur.resolvers.permissions import CanHavePlans, CanReadTeamPreferences
 from spur.resolvers.plan import local_today
 from spur.schema.achievement import team_pk
 from spur.schema.plan import IncentivePlanNode
@@ -166,7 +166,7 @@ class PreferenceQuery:
     @strawberry.field(
         description="Every segment's preference shares among the staff the "
         "viewer may see (HR: the company; a manager: their teams).",
-        permission_classes=[CanWatchTeams],
+        permission_classes=[CanReadTeamPreferences],
     )
     async def preference_shares(
         self,
@@ -180,7 +180,7 @@ class PreferenceQuery:
     @strawberry.field(
         description="One segment's preferences, recommended mix and plans; "
         "preferences not stated are inferred from the last `days` of rewards.",
-        permission_classes=[CanWatchTeams],
+        permission_classes=[CanReadTeamPreferences],
     )
     async def preference_profile(
         self,

@@ -89,6 +89,8 @@ async def test_partner_apps_answer_no_survey_and_salespeople_read_no_shares(
     assert error_codes(partner) == ["FORBIDDEN"]
     assert error_codes(seller) == ["FORBIDDEN"]
     assert error_codes(other) == ["FORBIDDEN"]
+    # The refusal names what was asked for, not another field's right.
+    assert "staff preferences" in seller["errors"][0]["message"], seller
 
 
 async def staff(world: World, gql: GraphQL, login: Any) -> None:
