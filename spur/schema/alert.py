@@ -203,7 +203,9 @@ class DismissAlertInput:
 class DecideAlertPayload:
     alert: AlertNode = strawberry.field(description="As it now stands.")
     already_decided: bool = strawberry.field(
-        description="True when it was decided so before: this call wrote nothing."
+        description="True when it was decided so before: this call wrote "
+        "nothing. A repeated acceptAlert with another amount or note changes "
+        "nothing either; `alert` shows what was decided the first time."
     )
 
 

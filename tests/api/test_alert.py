@@ -281,6 +281,12 @@ async def test_an_award_within_the_plan_threshold_is_approved(
     reward = body["data"]["acceptAlert"]["alert"]["reward"]
     assert reward["status"] == "APPROVED"
     assert reward["amount"] == {"amount": "800.00"}
+    # Asked again with another amount: nothing changes, and the answer says so.
+    again = await gql(
+        ACCEPT, {"input": {"alertId": alert_id(alert), "amount": "900.00"}}, manager
+    )
+    assert again["data"]["acceptAlert"]["alreadyDecided"] is True
+    assert again["data"]["acceptAlert"]["alert"]["reward"] == reward
 
 
 async def test_dismissing_writes_no_entry_and_an_accepted_alert_stays(
