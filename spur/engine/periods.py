@@ -221,6 +221,17 @@ _LABEL_PATTERNS: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
 )
 
 
+# Dates the service answers for: a period and its neighbours (history,
+# "the period before") then stay inside Python's calendar in every zone.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+
+
+def in_calendar(day: date) -> bool:
+    """Whether `day` lies in the range the service supports."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def _label_start(kind: PeriodKind, numbers: list[int]) -> date:
     if kind is PeriodKind.DAY:
         return date(numbers[0], numbers[1], numbers[2])
@@ -246,5 +257,7 @@ def parse_label(label: str, tz: ZoneInfo) -> Period:
             first_day = _label_start(kind, [int(part) for part in match.groups()])
         except ValueError as error:
             raise ValueError(f"not a valid period label: {label!r}") from error
+        if not in_calendar(first_day):
+            raise ValueError(f"{label!r} is outside {FIRST_DAY.year}-{LAST_DAY.year}")
         return _build(kind, first_day, tz)
     raise ValueError(f"not a period label: {label!r}")

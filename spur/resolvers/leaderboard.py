@@ -28,6 +28,8 @@ from spur.models.upserts import VALUE_SCALE, placeholders
 from spur.resolvers.scores import Board, counts_above
 
 MAX_AROUND = 25
+METRIC_KEY_LENGTH = 64  # MetricDefinition.key: a longer key names no metric
+MARKET_LENGTH = 16  # Team.market
 MAX_HISTORY = 24
 
 
@@ -81,9 +83,11 @@ async def open_board(
     Partner apps read no money (SUM_AMOUNT) boards. Another company's
     metric or team is NOT_FOUND.
     """
-    metric = await MetricDefinition.filter(
-        company_id=viewer.company_id, key=metric_key
-    ).first()
+    metric = None
+    if len(metric_key) <= METRIC_KEY_LENGTH:
+        metric = await MetricDefinition.filter(
+            company_id=viewer.company_id, key=metric_key
+        ).first()
     if metric is None:
         raise NotFound("No such metric.", field="metric")
     if viewer.role is Role.PARTNER and metric.aggregation is Aggregation.SUM_AMOUNT:
@@ -97,11 +101,7 @@ async def _scope(viewer: Viewer, team_id: int | None, segment: str | None) -> st
     if team_id is not None and segment is not None:
         raise BadUserInput("Ask for a team or a segment, not both.", field="segment")
     if segment is not None:
-        if not ranking.is_segment(segment):
-            raise BadUserInput(
-                "segment is age:30-, age:35+ or market:<code>.", field="segment"
-            )
-        return segment.lower() if segment.startswith("age:") else segment
+        return await _segment_scope(viewer, segment)
     if team_id is None:
         return ranking.COMPANY
     if not await Team.filter(id=team_id, company_id=viewer.company_id).exists():
@@ -109,6 +109,24 @@ async def _scope(viewer: Viewer, team_id: int | None, segment: str | None) -> st
     if not viewer.can_see_team(team_id):
         raise Forbidden("Only the team, its managers and HR read its board.")
     return ranking.team_scope(team_id)
+
+
+async def _segment_scope(viewer: Viewer, segment: str) -> str:
+    """The scope key of a segment in any case (scores are stored under
+    age:30-, age:35+ and the upper-cased market:<CODE>); a market no team of
+    the company sells to is refused rather than read as an empty board."""
+    kind, _, code = segment.strip().partition(":")
+    if kind.lower() == "age" and f"age:{code}" in (
+        ranking.AGE_YOUNG,
+        ranking.AGE_SENIOR,
+    ):
+        return f"age:{code}"
+    if kind.lower() == "market" and 0 < len(code) <= MARKET_LENGTH:
+        teams = Team.filter(company_id=viewer.company_id, market__iexact=code)
+        if await teams.exists():
+            return ranking.market_scope(code)
+        raise BadUserInput(f"No team sells to market {code!r}.", field="segment")
+    raise BadUserInput("segment is age:30-, age:35+ or market:<code>.", field="segment")
 
 
 BOARD_WHERE = (

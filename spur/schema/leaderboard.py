@@ -10,7 +10,7 @@ from strawberry import relay
 
 from spur.api.context import Context
 from spur.api.errors import BadUserInput
-from spur.engine.periods import PeriodKind
+from spur.engine.periods import PeriodKind, in_calendar
 from spur.resolvers import leaderboard as boards
 from spur.resolvers.ids import is_key_text, row_key
 from spur.resolvers.leaderboard import BoardView, Entry
@@ -169,6 +169,8 @@ class LeaderboardQuery:
         ctx = info.context
         if at is not None and at.tzinfo is None:
             raise BadUserInput("at needs a time zone offset.", field="at")
+        if at is not None and not in_calendar(at.date()):
+            raise BadUserInput("at is outside the supported calendar.", field="at")
         when = at if at is not None else ctx.services.clock()
         board = await boards.open_board(
             ctx.viewer, metric, period, team_id_of(team_id), segment, when
