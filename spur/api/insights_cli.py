@@ -6,19 +6,25 @@ import argparse
 import asyncio
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.context import TortoiseContext
+from tortoise.exceptions import DBConnectionError, OperationalError
 
 from spur.api.settings import Settings
 from spur.engine.driver_findings import Finding
 from spur.engine.drivers import CORRELATION_NOTE
+from spur.engine.periods import in_calendar
 from spur.models import Company, Team
 from spur.models.config import tortoise_config
 from spur.resolvers.drivers import AgeBand, Analysis, Scope, analyse
 from spur.resolvers.insights import DEFAULT_DAYS, LONGEST_DAYS
+
+NAME_LENGTH = 200  # Company.name and Team.name
+MARKET_LENGTH = 16  # Team.market
 
 
 class InsightsError(Exception):
@@ -47,6 +53,14 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
         analysis, company = asyncio.run(_analyse(args, settings.database_url))
     except InsightsError as error:
         sys.exit(f"spur: {error}")
+    except (DBConnectionError, OperationalError, OSError) as error:
+        from spur.api.cli import _without_password  # cli imports this module
+
+        where = _without_password(settings.database_url)
+        sys.exit(
+            f"spur: cannot use the database {where} (is it migrated? "
+            f"`spur migrate`): {error}"
+        )
     if args.format == "json":
         sys.stdout.write(json.dumps(as_json(analysis, company), indent=1) + "\n")
     else:
@@ -54,6 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _analyse(args: argparse.Namespace, url: str) -> tuple[Analysis, Company]:
+    _refuse_missing_file(url)
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
         company = await _company(args.company)
@@ -63,8 +78,17 @@ async def _analyse(args: argparse.Namespace, url: str) -> tuple[Analysis, Compan
         if args.team is not None:
             teams = frozenset({(await _team(company, args.team)).id})
         band = AgeBand(args.age_band) if args.age_band else None
+        if args.market is not None and len(args.market) > MARKET_LENGTH:
+            raise InsightsError(f"no market {args.market[:20]!r}...")
         scope = Scope(company.id, tz, first, end, teams, band, args.market)
         return await analyse(scope), company
+
+
+def _refuse_missing_file(url: str) -> None:
+    # Connecting would create an empty SQLite file where none was.
+    path = url.removeprefix("sqlite://")
+    if path != url and path != ":memory:" and not Path(path).exists():
+        raise InsightsError(f"no database at {path} (run `spur migrate` first)")
 
 
 async def _company(wanted: str | None) -> Company:
@@ -89,17 +113,25 @@ async def _team(company: Company, wanted: str) -> Team:
 
 
 async def _by_id_or_name(query: Any, wanted: str) -> Any:
-    if wanted.isdigit():
-        return await query.filter(id=int(wanted)).first()
-    return await query.filter(name=wanted).first()
+    if wanted.isascii() and wanted.isdigit():
+        # A key past 64 bits names nothing (SQLite would overflow on it).
+        return await query.filter(id=int(wanted)).first() if len(wanted) < 19 else None
+    return await query.filter(name=wanted[:NAME_LENGTH]).first()
 
 
 def _window(first: date | None, end: date | None, tz: ZoneInfo) -> tuple[date, date]:
     today = datetime.now(UTC).astimezone(tz).date()
     end = end or today
-    first = first or date.fromordinal(end.toordinal() - DEFAULT_DAYS)
+    for day in (first, end):
+        if day is not None and not in_calendar(day):
+            raise InsightsError(f"{day} is outside the supported calendar")
+    first = first or end - timedelta(days=DEFAULT_DAYS)
     if end <= first:
         raise InsightsError("--to must come after --from")
+    # Days after today are not observed yet: they are no member-days.
+    end = min(end, today + timedelta(days=1))
+    if end <= first:
+        raise InsightsError("--from must not be after today")
     if (end - first).days > LONGEST_DAYS:
         raise InsightsError(f"at most {LONGEST_DAYS} days at once")
     return first, end

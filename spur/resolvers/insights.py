@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 
 from spur.api.context import Viewer
 from spur.api.errors import BadUserInput, Forbidden, NotFound
-from spur.engine.periods import PeriodKind, as_utc, parse_label
+from spur.engine.periods import PeriodKind, as_utc, in_calendar, parse_label
 from spur.models import Team
 from spur.resolvers.drivers import AgeBand, Analysis, Scope, analyse
 from spur.resolvers.team_health import TeamHealth, team_health
 
 DEFAULT_DAYS = 90
 LONGEST_DAYS = 366
+MAX_MARKET = 16  # Team.market's length
 
 
 async def driver_analysis(
@@ -31,6 +32,8 @@ async def driver_analysis(
     """Drivers over local dates `[first, end)`: by default the 90 days before
     today. Without a team, HR reads the company and a manager their teams."""
     first, end = window(viewer, now, first, end)
+    if market is not None and len(market) > MAX_MARKET:
+        raise BadUserInput(f"market has at most {MAX_MARKET} letters.", field="market")
     if team_id is not None:
         teams = frozenset({(await _readable_team(viewer, team_id)).id})
     elif viewer.is_hr_admin:
@@ -47,10 +50,19 @@ def window(
 ) -> tuple[date, date]:
     """The analysed dates, checked: at least a day, at most a year."""
     today = as_utc(now).astimezone(viewer.timezone).date()
+    for name, day in (("from", first), ("to", end)):
+        if day is not None and not in_calendar(day):
+            raise BadUserInput(
+                f"`{name}` is outside the supported calendar.", field=name
+            )
     end = end or (today if first is None else first + timedelta(days=DEFAULT_DAYS))
     first = first or end - timedelta(days=DEFAULT_DAYS)
     if end <= first:
         raise BadUserInput("`to` must come after `from`.", field="to")
+    # Days after today are not observed yet: they are no member-days.
+    end = min(end, today + timedelta(days=1))
+    if end <= first:
+        raise BadUserInput("`from` must not be after today.", field="from")
     if (end - first).days > LONGEST_DAYS:
         raise BadUserInput(f"At most {LONGEST_DAYS} days at once.", field="from")
     return first, end
