@@ -282,7 +282,9 @@ async def store_appraisals(cast: Cast, now: datetime, seed: int) -> Appraised:
     done += await _senior_years(cast, now, seed)
     events = await _sequence_as_history()
     entries = await LedgerEntry.filter(cause=EntryCause.APPRAISAL).count()
-    logger.info("demo appraisals: %s finalised, coverage %s", done, share)
+    logger.info(
+        "demo appraisals: %s finalised, coverage %.0f%%", done, float(share) * 100
+    )
     return Appraised(done, entries, events)
 
 
